@@ -1,0 +1,5 @@
+import sys
+
+from dsnlink.cli import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""The `dsnlink` command: a thin dispatcher; each domain package registers its own subcommands.
+
+A package that offers commands has a `cli.py` with `register(subparsers)`, adding parsers whose
+`func(args) -> int` does the work. Errors of the domain become a one-line message and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dsnlink import __version__
+from dsnlink.errors import DsnlinkError
+
+# Modules exposing `register(subparsers)`, in the order their commands appear in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "dsnlink.demo",
+)
+
+
+class CliUsageError(DsnlinkError):
+    """Bad usage of a command (exit 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dsnlink",
+        description="DSN transmission gateway: validate, queue and transmit DSN files.",
+    )
+    parser.add_argument("--version", action="version", version=f"dsnlink {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DsnlinkError as exc:
+        print(f"dsnlink: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dsnlink: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

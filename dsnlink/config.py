@@ -1,0 +1,43 @@
+"""Settings: one pydantic-settings class, prefix DSNLINK_, built once and passed in."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a dsnlink process."""
+
+    model_config = SettingsConfigDict(env_prefix="DSNLINK_", env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development, test or production")
+    data_dir: Path = Field(default=Path("./data"), description="where the SQLite file and blobs live")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir"
+    )
+    secret_key: str = Field(default=PLACEHOLDER_SECRET, description="HMAC key for API-key hashes")
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dsnlink.sqlite3').resolve()}"
+
+    def check_secrets(self) -> None:
+        """Refuse placeholder secrets outside development and test."""
+        if self.environment not in {"development", "test"} and self.secret_key == PLACEHOLDER_SECRET:
+            from dsnlink.errors import InputError
+
+            raise InputError("DSNLINK_SECRET_KEY must be set outside development")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
