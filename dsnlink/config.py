@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(default=PLACEHOLDER_SECRET, description="HMAC key for API-key hashes")
     max_upload_bytes: int = Field(default=200 * 1024 * 1024)
+    encryption_keys: str | None = Field(
+        default=None,
+        description="comma-separated Fernet master keys, newest first (passwords and stored files);"
+        " development: generated once into data_dir/keys",
+    )
+    receipt_signing_key: str | None = Field(
+        default=None,
+        description="Ed25519 private key signing receipts, PEM or base64 of the 32 raw bytes;"
+        " development: generated once into data_dir/keys",
+    )
 
     @property
     def effective_database_url(self) -> str:
