@@ -17,6 +17,7 @@ from dsnlink.errors import DsnlinkError
 # Modules exposing `register(subparsers)`, in the order their commands appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.demo",
+    "dsnlink.norm.sample_cli",
 )
 
 
