@@ -1,0 +1,1 @@
+"""The service contract (SLA model): offerings catalogue, calendars, availability, support."""
