@@ -1,0 +1,416 @@
+"""HTTP edge of the mock deposit point: the API DSN `/1.0/` (XML) plus the `/_mock/` admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from lxml import etree
+from pydantic import BaseModel, Field, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_netentreprises.clock import Clock
+from mock_netentreprises.config import Account, DepositThenFail, MockConfig
+from mock_netentreprises.service import (
+    CONCENTRATOR_WINDOW,
+    DECLARANT_WINDOW,
+    ApiError,
+    DepositPoint,
+    ListedReturn,
+)
+from mock_netentreprises.store import Store
+
+IDENTIFIANTS = ("siret", "nom", "prenom", "motdepasse", "service")
+FIELD_LIMITS = {"siret": 14, "nom": 64, "prenom": 39, "motdepasse": 30, "service": 2}
+LISTING_FRESHNESS = timedelta(minutes=2)
+ADMIN_PREFIX = "/_mock"
+XML = "application/xml"
+
+
+class ConnectionDropped(RuntimeError):
+    """Raised after the response started, so the server cuts the connection mid-answer."""
+
+
+class ClockAdvance(BaseModel):
+    seconds: float = Field(ge=0)
+
+
+def create_app(
+    config: MockConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    state_file: Path | None = None,
+) -> FastAPI:
+    """The mock as an ASGI app; `clock` lets tests fast-forward the publication of returns."""
+    point = DepositPoint(
+        config or MockConfig(), clock=clock or Clock(), store=Store(state_file=state_file)
+    )
+    app = FastAPI(
+        title="mock net-entreprises API DSN",
+        description="Stand-in for the deposit point of net-entreprises.fr (API DSN /1.0/).",
+        docs_url=f"{ADMIN_PREFIX}/docs",
+        openapi_url=f"{ADMIN_PREFIX}/openapi.json",
+        redoc_url=None,
+    )
+    app.state.point = point
+    app.add_middleware(FailureInjection, point=point)
+    _api_routes(app, point)
+    _admin_routes(app, point)
+    return app
+
+
+class FailureInjection:
+    """Latency, hangs, 503 and 500 on API calls, as scripted in the config (never on /_mock)."""
+
+    def __init__(self, app: ASGIApp, point: DepositPoint) -> None:
+        self.app = app
+        self.point = point
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        config = self.point.config
+        if config.latency:
+            await asyncio.sleep(config.latency)
+        if self.point.roll(config.hang_rate):
+            await asyncio.sleep(config.hang_seconds)
+        status = 503 if self.point.roll(config.fail_rate) else None
+        if status is None and self.point.roll(config.error_rate):
+            status = 500
+        if status is None:
+            await self.app(scope, receive, send)
+            return
+        await Response(status_code=status)(scope, receive, send)
+
+
+def _respond(
+    point: DepositPoint,
+    body: bytes,
+    *,
+    status: int = 200,
+    media_type: str | None = XML,
+    headers: dict[str, str] | None = None,
+    expires: datetime | None = None,
+    listing: bool = False,
+) -> Response:
+    """Every API answer: gzip-encoded body, `Expires` on 200, no-cache on listings."""
+    all_headers = dict(headers or {})
+    if body:
+        body = gzip.compress(body, mtime=0)
+        all_headers["Content-Encoding"] = "gzip"
+    else:
+        media_type = None
+    if status == 200:
+        moment = expires or point.clock.now() + LISTING_FRESHNESS
+        all_headers["Expires"] = format_datetime(moment, usegmt=True)
+    if listing:
+        all_headers["Cache-Control"] = "no-cache"
+    return Response(body, status_code=status, media_type=media_type, headers=all_headers)
+
+
+def _error(point: DepositPoint, error: ApiError) -> Response:
+    return _respond(point, error.body, status=error.status, headers=error.headers)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    header = request.headers.get("accept-encoding")
+    if header is None:
+        return True
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().casefold() in {"gzip", "*"}:
+            quality = params.strip().casefold().replace(" ", "")
+            return quality not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
+
+
+def _check_accept(request: Request) -> None:
+    if not _accepts_gzip(request):
+        raise ApiError(406)
+
+
+def _api_routes(app: FastAPI, point: DepositPoint) -> None:
+    def route(path: str, methods: list[str]) -> Any:
+        def register(handler: Any) -> Any:
+            app.add_api_route(path, handler, methods=methods, include_in_schema=False)
+            alternate = path[:-1] if path.endswith("/") else path + "/"
+            app.add_api_route(alternate, handler, methods=methods, include_in_schema=False)
+            return handler
+
+        return register
+
+    @route("/authentifier/1.0/", ["POST"])
+    async def authentifier(request: Request) -> Response:
+        try:
+            _check_accept(request)
+            fields = _identifiants(await request.body())
+            token = point.authenticate(**fields)
+        except ApiError as error:
+            return _error(point, error)
+        return _respond(
+            point, token.value.encode("ascii"), media_type="text/plain", expires=token.expires_at
+        )
+
+    @route("/deposer-dsn/1.0/", ["POST"])
+    async def deposer(request: Request) -> Response:
+        try:
+            raw = await _deposit_body(request)
+            caller = point.caller(request.headers.get("authorization"), needs_declarant=True)
+            outcome = point.deposit(caller, raw)
+        except ApiError as error:
+            return _error(point, error)
+        if outcome.then_fail is DepositThenFail.UNAVAILABLE:
+            return Response(status_code=503)
+        if outcome.then_fail is DepositThenFail.DROP:
+            return _DroppedResponse()
+        if outcome.then_fail is DepositThenFail.HANG:
+            await asyncio.sleep(point.config.hang_seconds)
+        return _respond(point, outcome.report, status=200 if outcome.accepted else 422)
+
+    @route("/lister-depots/1.0/{debut}", ["GET"])
+    async def lister_depots(request: Request, debut: str) -> Response:
+        return _deposits(request, debut, None)
+
+    @route("/lister-depots/1.0/{debut}/{fin}", ["GET"])
+    async def lister_depots_fin(request: Request, debut: str, fin: str) -> Response:
+        return _deposits(request, debut, fin)
+
+    def _deposits(request: Request, debut: str, fin: str | None) -> Response:
+        try:
+            _check_accept(request)
+            caller = point.caller(request.headers.get("authorization"), needs_declarant=True)
+            limit = CONCENTRATOR_WINDOW if caller.token.concentrator else DECLARANT_WINDOW
+            start, end = point.window(debut, fin, limit_minutes=limit)
+            flows = point.deposits(caller, start, end)
+        except ApiError as error:
+            return _error(point, error)
+        assert caller.declarant is not None
+        depots = "".join(
+            f"<depot><idflux>{escape(f.idflux)}</idflux><date>{point.local(f.received_at)}</date>"
+            f"<statut>{f.statut}</statut></depot>"
+            for f in sorted(flows, key=lambda flow: flow.received_at)
+        )
+        who = caller.declarant
+        body = (
+            f"<depots><declarant><siret>{escape(who.siret)}</siret><nom>{escape(who.nom)}</nom>"
+            f"<prenom>{escape(who.prenom)}</prenom>{depots}</declarant></depots>"
+        )
+        return _respond(point, body.encode("utf-8"), listing=True)
+
+    @route("/lister-retours-declarant/1.0/{debut}", ["GET"])
+    async def retours_declarant(request: Request, debut: str) -> Response:
+        return _declarant_returns(request, debut, None)
+
+    @route("/lister-retours-declarant/1.0/{debut}/{fin}", ["GET"])
+    async def retours_declarant_fin(request: Request, debut: str, fin: str) -> Response:
+        return _declarant_returns(request, debut, fin)
+
+    def _declarant_returns(request: Request, debut: str, fin: str | None) -> Response:
+        try:
+            _check_accept(request)
+            caller = point.caller(request.headers.get("authorization"), needs_declarant=True)
+            start, end = point.window(debut, fin, limit_minutes=DECLARANT_WINDOW)
+            listed = point.declarant_returns(caller, start, end)
+        except ApiError as error:
+            return _error(point, error)
+        return _respond(point, _returns_xml(request, point, listed), listing=True)
+
+    @route("/lister-retours-concentrateur/1.0/{debut}", ["GET"])
+    async def retours_concentrateur(request: Request, debut: str) -> Response:
+        return _concentrator_returns(request, debut, None)
+
+    @route("/lister-retours-concentrateur/1.0/{debut}/{fin}", ["GET"])
+    async def retours_concentrateur_fin(request: Request, debut: str, fin: str) -> Response:
+        return _concentrator_returns(request, debut, fin)
+
+    def _concentrator_returns(request: Request, debut: str, fin: str | None) -> Response:
+        try:
+            _check_accept(request)
+            caller = point.caller(
+                request.headers.get("authorization"), needs_declarant=False, concentrator_only=True
+            )
+            start, end = point.window(debut, fin, limit_minutes=CONCENTRATOR_WINDOW)
+            listed = point.concentrator_returns(caller, start, end)
+        except ApiError as error:
+            return _error(point, error)
+        return _respond(point, _returns_xml(request, point, listed), listing=True)
+
+    @route("/lister-retours-flux/1.0/{idflux}", ["GET"])
+    async def retours_flux(request: Request, idflux: str) -> Response:
+        try:
+            _check_accept(request)
+            caller = point.caller(request.headers.get("authorization"), needs_declarant=False)
+            listed = point.flow_returns(caller, idflux)
+        except ApiError as error:
+            return _error(point, error)
+        return _respond(point, _returns_xml(request, point, listed), listing=True)
+
+    @route("/telecharger-retour/1.0/{idflux}/{idretour}", ["GET"])
+    async def telecharger(request: Request, idflux: str, idretour: str) -> Response:
+        try:
+            _check_accept(request)
+            caller = point.caller(request.headers.get("authorization"), needs_declarant=False)
+            body = point.download(caller, idflux, idretour)
+        except ApiError as error:
+            return _error(point, error)
+        return _respond(point, body)
+
+
+def _identifiants(body: bytes) -> dict[str, str]:
+    """The five fields of `<identifiants>`, in the spec's order; 400 unparsable, 422 invalid."""
+    if body.lstrip().startswith(b"<?xml"):
+        raise ApiError(400)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ApiError(400) from exc
+    children = [child for child in root if isinstance(child.tag, str)]
+    if root.tag != "identifiants" or tuple(child.tag for child in children) != IDENTIFIANTS:
+        raise ApiError(422)
+    fields = {child.tag: (child.text or "").strip() for child in children}
+    for name, value in fields.items():
+        limit = FIELD_LIMITS[name]
+        too_long = len(value) != limit if name == "siret" else len(value) > limit
+        if not value or too_long:
+            raise ApiError(422)
+    return fields
+
+
+async def _deposit_body(request: Request) -> bytes:
+    """The decompressed DSN file, after the spec's first checks (415, 406, 422 empty)."""
+    if request.headers.get("content-encoding", "").strip().casefold() != "gzip":
+        raise ApiError(415)
+    _check_accept(request)
+    compressed = await request.body()
+    if not compressed:
+        raise ApiError(422)
+    try:
+        raw = gzip.decompress(compressed)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ApiError(415) from exc
+    if not raw:
+        raise ApiError(422)
+    return raw
+
+
+def _returns_xml(request: Request, point: DepositPoint, listed: list[ListedReturn]) -> bytes:
+    by_flow: dict[str, list[ListedReturn]] = {}
+    for entry in sorted(listed, key=lambda e: (e.version.published_at, int(e.item.id))):
+        by_flow.setdefault(entry.idflux, []).append(entry)
+    base = str(request.base_url).rstrip("/")
+    parts = ["<retours>"]
+    for idflux, entries in by_flow.items():
+        parts.append(f"<flux><id>{escape(idflux)}</id>")
+        for entry in entries:
+            when = point.local(entry.version.published_at)
+            ops = f"<ops>{escape(entry.item.ops)}</ops>" if entry.item.ops else ""
+            url = f"{base}/telecharger-retour/1.0/{idflux}/{entry.item.id}"
+            parts.append(
+                f"<retour><publication>{when}</publication><production>{when}</production>{ops}"
+                f"<nature>{entry.item.nature}</nature><statut>{entry.version.statut}</statut>"
+                f"<id>{entry.item.id}</id><url>{escape(url)}</url></retour>"
+            )
+        parts.append("</flux>")
+    parts.append("</retours>")
+    return "".join(parts).encode("utf-8")
+
+
+class _DroppedResponse(Response):
+    """Start a 200, send a few bytes, then fail: the client sees the connection cut."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", XML.encode()), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"<?xml", "more_body": True})
+        raise ConnectionDropped("deposit stored, connection dropped on purpose (deposit_then_fail)")
+
+
+def _admin_routes(app: FastAPI, point: DepositPoint) -> None:
+    @app.get(f"{ADMIN_PREFIX}/config")
+    async def get_config() -> dict[str, Any]:
+        return point.config.model_dump(mode="json")
+
+    @app.post(f"{ADMIN_PREFIX}/config", response_model=None)
+    async def set_config(changes: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        try:
+            return point.update_config(changes).model_dump(mode="json")
+        except ValidationError as exc:
+            return JSONResponse(
+                {"detail": exc.errors(include_url=False, include_context=False)}, 422
+            )
+
+    @app.get(f"{ADMIN_PREFIX}/deposits")
+    async def deposits() -> list[dict[str, Any]]:
+        now = point.clock.now()
+        with point.store.lock:
+            flows = list(point.store.flows.values())
+        return [
+            {
+                "idflux": flow.idflux,
+                "sha256": flow.sha256,
+                "received_at": flow.received_at.isoformat(),
+                "declarant_siret": flow.declarant.siret,
+                "declarant_nom": flow.declarant.nom,
+                "declarant_prenom": flow.declarant.prenom,
+                "concentrator_siret": flow.concentrator_siret,
+                "statut": flow.statut,
+                "nature": flow.nature,
+                "essai_reel": flow.essai_reel,
+                "size": flow.size,
+                "returns": [
+                    {
+                        "id": item.id,
+                        "nature": item.nature,
+                        "ops": item.ops,
+                        "versions": [
+                            {
+                                "published_at": v.published_at.isoformat(),
+                                "published": v.published_at <= now,
+                                "statut": str(v.statut),
+                                "kind": v.kind,
+                            }
+                            for v in item.versions
+                        ],
+                    }
+                    for item in flow.returns
+                ],
+            }
+            for flow in flows
+        ]
+
+    @app.post(f"{ADMIN_PREFIX}/reset")
+    async def reset() -> dict[str, str]:
+        point.reset()
+        return {"status": "reset"}
+
+    @app.get(f"{ADMIN_PREFIX}/accounts")
+    async def accounts() -> list[dict[str, Any]]:
+        return [a.model_dump(exclude={"motdepasse"}) for a in point.config.accounts]
+
+    @app.post(f"{ADMIN_PREFIX}/accounts", status_code=201)
+    async def register(account: Account) -> dict[str, Any]:
+        point.register_account(account)
+        return account.model_dump(exclude={"motdepasse"})
+
+    @app.get(f"{ADMIN_PREFIX}/clock")
+    async def clock_now() -> dict[str, str]:
+        return {"now": point.clock.now().isoformat()}
+
+    @app.post(f"{ADMIN_PREFIX}/clock")
+    async def clock_advance(advance: ClockAdvance) -> dict[str, str]:
+        return {"now": point.clock.advance(timedelta(seconds=advance.seconds)).isoformat()}
