@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.demo",
     "dsnlink.norm.sample_cli",
     "dsnlink.deadlines.cli",
+    "dsnlink.contract.cli",
 )
 
 

@@ -127,6 +127,35 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+def intersect_intervals(a: Iterable[Interval], b: Iterable[Interval]) -> list[Interval]:
+    """Intersection of two unions of intervals, as a sorted merged list."""
+    left, right = merge_intervals(a), merge_intervals(b)
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start, end = max(left[i][0], right[j][0]), min(left[i][1], right[j][1])
+        if end > start:
+            result.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def subtract_intervals(a: Iterable[Interval], holes: Iterable[Interval]) -> list[Interval]:
+    """The union `a` minus the union `holes`, as a sorted merged list."""
+    merged_holes = merge_intervals(holes)
+    return [piece for interval in merge_intervals(a) for piece in _subtract(interval, merged_holes)]
+
+
+def total_duration(intervals: Iterable[Interval]) -> timedelta:
+    return sum(
+        (e.astimezone(UTC) - s.astimezone(UTC) for s, e in merge_intervals(intervals)),
+        timedelta(0),
+    )
+
+
 def _subtract(interval: Interval, holes: Sequence[Interval]) -> list[Interval]:
     """`interval` minus the sorted, merged `holes`."""
     pieces: list[Interval] = []
