@@ -13,6 +13,7 @@ CONCENTRATOR_SERVICE = "98"
 
 # Natures the mock publishes after an accepted deposit, with their default delay in seconds.
 DEFAULT_RETURN_DELAYS: dict[str, float] = {
+    "10": 0.0,
     "11": 2.0,
     "60": 5.0,
     "61": 10.0,

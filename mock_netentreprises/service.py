@@ -249,7 +249,7 @@ class DepositPoint:
                 None,
                 [
                     (
-                        now,
+                        now + timedelta(seconds=config.return_delay("10")),
                         ReturnStatus.KO if refusal else ReturnStatus.OK,
                         "ARE" if refusal else "AEE",
                         report,
