@@ -1,0 +1,825 @@
+"""Streaming validation of a DSN file against the norm catalogue of its declared version.
+
+The file is read in chunks and split into lines as bytes (ISO-8859-1 is one byte per character,
+so lengths and regexps work on bytes without decoding). Memory stays bounded: the open blocks'
+stack, the current declaration's NIR/NTT sets and at most `max_anomalies` listed anomalies.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import gzip
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from stdnum import iban as stdnum_iban
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+
+from dsnlink.errors import UnreadableInputError
+from dsnlink.norm.anomalies import (
+    KEY_CONTROLS,
+    PROJECT_ANOMALIES,
+    calendar_control_ids,
+    not_checked_ids,
+)
+from dsnlink.norm.catalogue import (
+    LATEST_VERSION,
+    SUPPORTED_VERSIONS,
+    VERSION_BY_YEAR,
+    Catalogue,
+    get_catalogue_or_raise,
+)
+from dsnlink.norm.schemas import Anomaly, Category, DeclarationSummary, ValidationReport
+
+CHUNK_SIZE = 1 << 20
+PEEK_SIZE = 1 << 16
+MAX_LINE = 256  # characters, end of line included
+OVERFLOW_KEEP = 300  # bytes kept of an over-long line (enough to report it)
+DEFAULT_MAX_ANOMALIES = 1000
+VALUE_SHOWN = 100
+DATE_CACHE_SIZE = 100_000
+LINE_CACHE_SIZE = 50_000  # distinct valid lines remembered (bounded, whatever the file size)
+ROOT = b""
+
+ProgressCallback = Callable[[int], None]
+Hook = Callable[[str, str, int], None]
+Source = IO[bytes] | Iterable[bytes]
+
+_ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
+_VERSION_LINE = re.compile(rb"(?:^|\n)S10\.G00\.00\.006,'([^'\r\n]{0,20})'")
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_C1 = re.compile(rb"[\x80-\x9f]")
+_CTRL_CHUNK = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+_CTRL_LINE = re.compile(rb"[\x00-\x1f\x7f]")
+
+SIGNALEMENT_NATURES = frozenset({"04", "05", "07", "08", "10"})
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _is_calendar_date(v: bytes) -> bool:
+    if len(v) != 8 or not v.isdigit():
+        return False
+    d, m, y = int(v[:2]), int(v[2:4]), int(v[4:])
+    return 1 <= m <= 12 and y >= 1 and 1 <= d <= calendar.monthrange(y, m)[1]
+
+
+def _is_birth_date(v: bytes) -> bool:
+    """DDMMYYYY where day or month may be 00 or 99 when unknown (the norm's tolerance)."""
+    if len(v) != 8 or not v.isdigit() or v[4:6] not in (b"18", b"19", b"20"):
+        return False
+    d, m = int(v[:2]), int(v[2:4])
+    if d in (0, 99) or m in (0, 99):
+        return (d in (0, 99) or 1 <= d <= 31) and (m in (0, 99) or 1 <= m <= 12)
+    return _is_calendar_date(v)
+
+
+def _trailing_nines(nir: str) -> int:
+    return len(nir) - len(nir.rstrip("9"))
+
+
+def _nir_department_forbidden(dept: str, birth_year: int) -> bool:
+    return (
+        (dept in ("2A", "2B") and birth_year < 1976)
+        or (dept == "20" and birth_year >= 1976)
+        or (dept == "96" and birth_year >= 1968)
+    )
+
+
+def _key_ok(check: str, value: str, context_siren: str | None) -> bool | None:
+    """Key check of an identifier; None when it cannot be checked (no SIREN in context)."""
+    if check == "siren":
+        return value.isdigit() and stdnum_siren.is_valid(value)
+    if check == "siret":
+        return value.isdigit() and stdnum_siret.is_valid(value)
+    if check == "siret_siren":
+        return value[:9].isdigit() and stdnum_siren.is_valid(value[:9])
+    if check == "nic":
+        if not context_siren or not stdnum_siren.is_valid(context_siren):
+            return None
+        return value.isdigit() and stdnum_siret.is_valid(context_siren + value)
+    if check == "iban":
+        return stdnum_iban.is_valid(value)
+    return None
+
+
+@dataclass(slots=True)
+class _Frame:
+    """One open block occurrence on the depth-first stack."""
+
+    block: bytes
+    last_field: bytes
+    line: int
+    counts: dict[bytes, int] = field(default_factory=dict)
+    last_rank: int = -1
+    last_child: bytes = b""
+    orphan: bool = False
+
+
+@dataclass(slots=True)
+class _Individual:
+    line: int
+    nir: str | None = None
+    nir_line: int | None = None
+    birth: str | None = None
+    birth_line: int | None = None
+    ntt: str | None = None
+
+
+@dataclass(slots=True)
+class _Declaration:
+    summary: DeclarationSummary
+    lines: dict[str, int] = field(default_factory=dict)
+    nirs: set[str] = field(default_factory=set)
+    ntts: set[str] = field(default_factory=set)
+    non_salaried: int = 0
+
+
+class _Validator:
+    """State of one validation; `feed` is the hot loop, everything else the slow paths."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        report: ValidationReport,
+        *,
+        machine_to_machine: bool,
+        max_anomalies: int,
+        today: date,
+    ) -> None:
+        self.cat = catalogue
+        self.report = report
+        self.m2m = machine_to_machine
+        self.max_anomalies = max_anomalies
+        self.today = today
+        self.lineno = 0
+        self.rubric_lines = 0
+        self.rubric_lines_at_s90 = 0
+        self.stack: list[_Frame] = [_Frame(ROOT, b"", 0)]
+        self.cur_block: bytes | None = None
+        self.cur_field = b""
+        self.seen_first = False
+        self.after_s90 = False
+        self.after_s90_reported = False
+        self.decl: _Declaration | None = None
+        self.indiv: _Individual | None = None
+        self.context: dict[str, str] = {}
+        self.envoi_lines: dict[str, int] = {}
+        self.s90: dict[str, tuple[str, int]] = {}
+        self.declared_version: str | None = None
+        self.resolved: dict[str, tuple[str, str]] = {}
+        self.date_cache: dict[bytes, bool] = {}
+        self.line_cache: dict[bytes, tuple[bytes, bytes]] = {}
+        self.calendar_ids = calendar_control_ids(catalogue)
+        self.signalements = SIGNALEMENT_NATURES
+        nature = catalogue.rubrics.get("S20.G00.05.001")
+        if nature is not None and nature.values is not None:
+            self.signalements = frozenset(
+                n for n in SIGNALEMENT_NATURES if n.encode() in nature.values
+            )
+        self._build_specs()
+
+    # -- catalogue compiled for the hot loop ---------------------------------------------------
+
+    def _build_specs(self) -> None:
+        hooks: dict[str, Hook] = {
+            "S10.G00.00.005": self._h_envoi,
+            "S10.G00.00.006": self._h_version,
+            "S10.G00.00.008": self._h_envoi,
+            "S10.G00.01.001": self._h_context,
+            "S20.G00.05.001": self._h_decl,
+            "S20.G00.05.002": self._h_decl,
+            "S20.G00.05.003": self._h_decl,
+            "S20.G00.05.004": self._h_decl,
+            "S20.G00.05.005": self._h_decl,
+            "S20.G00.05.006": self._h_decl,
+            "S21.G00.06.001": self._h_siren,
+            "S21.G00.11.001": self._h_nic,
+            "S21.G00.30.001": self._h_nir,
+            "S21.G00.30.006": self._h_birth,
+            "S21.G00.30.020": self._h_ntt,
+            "S89.G00.32.004": self._h_context,
+            "S90.G00.90.001": self._h_total,
+            "S90.G00.90.002": self._h_total,
+        }
+        self.key_checks: dict[str, list[tuple[str, str, str]]] = {}
+        for cid, (check, ctx) in KEY_CONTROLS.items():
+            if cid in self.cat.messages:
+                self.key_checks.setdefault(cid.split("/")[0], []).append((cid, check, ctx))
+        self.specs: dict[bytes, tuple[Any, ...]] = {}
+        self.block_ids: dict[bytes, bytes] = {}
+        for rid, r in self.cat.rubrics.items():
+            block = self.block_ids.setdefault(rid[:10].encode(), rid[:10].encode())
+            kind = 1 if r.kind == "date" else 2 if r.kind == "birthdate" else 0
+            hook = hooks.get(rid)
+            if rid in self.key_checks:
+                hook = self._with_keys(rid, hook)
+            values = None if rid == "S10.G00.00.006" else r.values
+            self.specs[rid.encode()] = (
+                block, rid[11:].encode(), r.min, r.max, r.pattern, values, kind, hook, rid,
+            )
+        self.block_parent: dict[bytes, bytes] = {}
+        self.block_rank: dict[bytes, int] = {}
+        self.block_max: dict[bytes, int | None] = {}
+        self.mandatory: dict[bytes, tuple[tuple[bytes, int], ...]] = {}
+        for bid, b in self.cat.blocks.items():
+            key = self.block_ids.setdefault(bid.encode(), bid.encode())
+            self.block_parent[key] = b.parent.encode() if b.parent else ROOT
+            self.block_rank[key] = b.rank
+            self.block_max[key] = b.max
+        for bid, b in self.cat.blocks.items():
+            parent = self.block_parent[bid.encode()]
+            if b.min > 0:
+                self.mandatory[parent] = (*self.mandatory.get(parent, ()), (bid.encode(), b.min))
+
+    def _with_keys(self, rid: str, hook: Hook | None) -> Hook:
+        checks = self.key_checks[rid]
+
+        def run(rid: str, value: str, lineno: int) -> None:
+            for cid, check, ctx in checks:
+                if _key_ok(check, value, self.context.get(ctx) if ctx else None) is False:
+                    self.add(cid, lineno, rid, value)
+            if hook is not None:
+                hook(rid, value, lineno)
+
+        return run
+
+    # -- anomalies -----------------------------------------------------------------------------
+
+    def _resolve(self, aid: str) -> tuple[str, str]:
+        found = self.resolved.get(aid)
+        if found is None:
+            if aid in PROJECT_ANOMALIES:
+                found = PROJECT_ANOMALIES[aid]
+            else:
+                family = aid.split("/", 1)[-1][:3]
+                category = Category.NON_BLOQUANT if family == "SIG" else Category.BLOQUANT
+                msg = self.cat.messages.get(aid)
+                text = (msg.message or msg.rule) if msg else aid
+                found = (category.value, text)
+            self.resolved[aid] = found
+        return found
+
+    def add(
+        self,
+        aid: str,
+        lineno: int | None,
+        rubric: str | None,
+        value: str | bytes | None,
+        **details: object,
+    ) -> None:
+        category, message = self._resolve(aid)
+        report = self.report
+        if category == Category.BLOQUANT:
+            report.blocking_count += 1
+        else:
+            report.non_blocking_count += 1
+        if len(report.anomalies) >= self.max_anomalies:
+            report.truncated = True
+            return
+        if details:
+            with contextlib.suppress(KeyError, IndexError, ValueError):
+                message = message.format(**details)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if value is not None and len(value) > VALUE_SHOWN:
+            value = value[:VALUE_SHOWN] + "…"
+        report.anomalies.append(Anomaly(aid, category, message, lineno, rubric, value))
+
+    # -- the hot loop --------------------------------------------------------------------------
+
+    def feed(self, lines: list[bytes], check_encoding: bool, crlf: bool) -> None:
+        """Validate complete lines (without LF); `crlf` says some may end with CR."""
+        specs = self.specs
+        cur_block = self.cur_block
+        cur_field = self.cur_field
+        lineno = self.lineno
+        rubric_lines = self.rubric_lines
+        date_cache = self.date_cache
+        add = self.add
+        s90 = self.block_ids.get(b"S90.G00.90")
+        line_cache = self.line_cache
+        for raw in lines:
+            lineno += 1
+            n = len(raw)
+            if crlf and raw[-1:] == b"\r":
+                raw = raw[:-1]
+                n -= 1
+                if n > MAX_LINE - 2:
+                    add("DSNLINK-FMT-01", lineno, None, raw[:80])
+                    continue
+            elif n > MAX_LINE - 1:
+                add("DSNLINK-FMT-01", lineno, None, raw[:80])
+                continue
+            known = line_cache.get(raw)
+            if known is not None:
+                # Byte-identical to a line already found valid: only its place in the tree is new.
+                rubric_lines += 1
+                block, fld = known
+                if block is not cur_block or fld <= cur_field:
+                    self.lineno = lineno
+                    self.cur_field = cur_field
+                    cur_block, cur_field = self._place(block, fld, lineno)
+                else:
+                    cur_field = fld
+                if block is s90:
+                    self.rubric_lines_at_s90 = rubric_lines
+                continue
+            bad_encoding = False
+            if check_encoding and (not raw.isascii() or _CTRL_LINE.search(raw)):
+                bad_encoding = self._encoding(raw, lineno)
+            if n < 17 or raw[14] != 44 or raw[15] != 39 or raw[-1] != 39:
+                if n == 0:
+                    add("DSNLINK-FMT-02", lineno, None, None)
+                elif not bad_encoding:
+                    add("DSNLINK-FMT-03", lineno, None, raw)
+                continue
+            spec = specs.get(raw[:14])
+            if spec is None:
+                rid = raw[:14]
+                if _ID_SHAPE.fullmatch(rid):
+                    rubric_lines += 1
+                    add("DSNLINK-FMT-06", lineno, rid.decode("latin-1"), raw[16:-1],
+                        version=self.cat.version)
+                elif not bad_encoding:
+                    add("DSNLINK-FMT-03", lineno, None, raw)
+                continue
+            rubric_lines += 1
+            block, fld, mn, mx, pattern, values, kind, hook, rid = spec
+            if block is not cur_block or fld <= cur_field:
+                self.lineno = lineno
+                self.cur_field = cur_field
+                cur_block, cur_field = self._place(block, fld, lineno)
+            else:
+                cur_field = fld
+            if block is s90:
+                self.rubric_lines_at_s90 = rubric_lines
+            if bad_encoding:
+                continue
+            lv = n - 17
+            if lv < mn or lv > mx:
+                if lv == 0:
+                    add("DSNLINK-FMT-04", lineno, rid, b"")
+                else:
+                    add("DSNLINK-VAL-01", lineno, rid, raw[16:-1], length=lv, min=mn, max=mx)
+                continue
+            if pattern is not None and pattern.fullmatch(raw, 16, n - 1) is None:
+                self._format_error(rid, raw[16:-1], lineno)
+                continue
+            if values is not None or kind:
+                value = raw[16:-1]
+                if values is not None and value not in values:
+                    add("DSNLINK-VAL-03", lineno, rid, value)
+                    continue
+                if kind:
+                    ok = date_cache.get(value)
+                    if ok is None:
+                        ok = _is_calendar_date(value) if kind == 1 else _is_birth_date(value)
+                        if len(date_cache) < DATE_CACHE_SIZE:
+                            date_cache[value] = ok
+                    if not ok:
+                        add(self.calendar_ids.get(rid, "DSNLINK-VAL-04"), lineno, rid, value)
+                        continue
+            if hook is not None:
+                self.lineno = lineno
+                hook(rid, raw[16:-1].decode("latin-1"), lineno)
+            elif len(line_cache) < LINE_CACHE_SIZE:
+                line_cache[raw] = (block, fld)
+        self.cur_block = cur_block
+        self.cur_field = cur_field
+        self.lineno = lineno
+        self.rubric_lines = rubric_lines
+
+    def _encoding(self, raw: bytes, lineno: int) -> bool:
+        if _UTF8_SEQ.search(raw):
+            self.add("DSNLINK-ENC-01", lineno, None, raw[:80])
+        elif _C1.search(raw):
+            self.add("DSNLINK-ENC-02", lineno, None, raw[:80])
+        elif _CTRL_LINE.search(raw):
+            self.add("DSNLINK-ENC-03", lineno, None, raw[:80].decode("latin-1").encode(
+                "ascii", "backslashreplace"))
+        else:
+            return False
+        return True
+
+    def _format_error(self, rid: str, value: bytes, lineno: int) -> None:
+        rubric = self.cat.rubrics[rid]
+        regex = rubric.regex or ""
+        if rubric.kind == "numeric" and "\\." in regex:
+            decimals = value.rsplit(b".", 1)[1] if b"." in value else b""
+            if (
+                b"," in value
+                or b"." not in value
+                or len(decimals) != 2
+                or (value.startswith(b"-") and not rubric.signed)
+            ):
+                self.add("DSNLINK-VAL-05", lineno, rid, value)
+                return
+        self.add("DSNLINK-VAL-02", lineno, rid, value, regex=regex)
+
+    # -- structure -----------------------------------------------------------------------------
+
+    def _place(self, block: bytes, fld: bytes, lineno: int) -> tuple[bytes, bytes]:
+        """Open the occurrence of `block` that this line starts; returns the new (block, field)."""
+        stack = self.stack
+        stack[-1].last_field = self.cur_field
+        if not self.seen_first:
+            self.seen_first = True
+            if block != b"S10.G00.00":
+                self.add("DSNLINK-STR-07", lineno, None, None)
+        if self.after_s90 and block != b"S90.G00.90" and not self.after_s90_reported:
+            self.after_s90_reported = True
+            self.add("DSNLINK-STR-06", lineno, None, None)
+        if stack[-1].block is block:
+            self._close(stack.pop())
+            parent_block = self.block_parent[block]
+        else:
+            parent_block = self.block_parent[block]
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i].block == parent_block:
+                    while len(stack) > i + 1:
+                        self._close(stack.pop())
+                    break
+            else:
+                self.add("DSNLINK-STR-01", lineno, None, None, block=block.decode(),
+                         parent=parent_block.decode() or "(racine)")
+                stack.append(_Frame(block, fld, lineno, orphan=True))
+                return block, fld
+        parent = stack[-1]
+        count = parent.counts.get(block, 0) + 1
+        parent.counts[block] = count
+        upper = self.block_max[block]
+        if upper is not None and count == upper + 1:
+            self.add("DSNLINK-STR-02", lineno, None, None, block=block.decode(), max=upper)
+        rank = self.block_rank[block]
+        if rank < parent.last_rank:
+            self.add("DSNLINK-STR-04", lineno, None, None, block=block.decode(),
+                     previous=parent.last_child.decode())
+        else:
+            parent.last_rank = rank
+            parent.last_child = block
+        stack.append(_Frame(block, fld, lineno))
+        self._opened(block, count, lineno)
+        return block, fld
+
+    def _opened(self, block: bytes, count: int, lineno: int) -> None:
+        if block == b"S20.G00.05":
+            self.decl = _Declaration(DeclarationSummary(line=lineno))
+            self.report.declarations.append(self.decl.summary)
+            if count == 2 and self.m2m:
+                self.add("S20.G00.05.001/CST-11", lineno, "S20.G00.05.001", None)
+        elif block == b"S21.G00.30":
+            self.indiv = _Individual(lineno)
+            if self.decl is not None:
+                self.decl.summary.individuals += 1
+        elif block == b"S89.G00.91" and self.decl is not None:
+            self.decl.non_salaried += 1
+        elif block == b"S90.G00.90":
+            self.after_s90 = True
+
+    def _close(self, frame: _Frame) -> None:
+        for child, minimum in self.mandatory.get(frame.block, ()):
+            if frame.counts.get(child, 0) < minimum:
+                if child == b"S90.G00.90":
+                    self.add("DSNLINK-STR-05", self.lineno, None, None)
+                elif child == b"S10.G00.00":
+                    continue  # already reported as DSNLINK-STR-07
+                else:
+                    self.add("DSNLINK-STR-03", frame.line or None, None, None,
+                             block=child.decode(), min=minimum,
+                             parent=frame.block.decode() or "l'envoi")
+        if frame.block == b"S21.G00.30":
+            self._close_individual()
+        elif frame.block == b"S20.G00.05":
+            self._close_declaration()
+
+    # -- value hooks ---------------------------------------------------------------------------
+
+    def _h_envoi(self, rid: str, value: str, lineno: int) -> None:
+        self.envoi_lines[rid] = lineno
+        if rid == "S10.G00.00.005":
+            self.report.test_or_real = value
+        else:
+            self.report.envoi_type = value
+
+    def _h_version(self, rid: str, value: str, lineno: int) -> None:
+        self.declared_version = value
+        self.envoi_lines["S10.G00.00.006"] = lineno
+        if value not in SUPPORTED_VERSIONS:
+            self.add("DSNLINK-NORM-02", lineno, "S10.G00.00.006", value, found=value,
+                     used=self.cat.version)
+
+    def _h_context(self, rid: str, value: str, lineno: int) -> None:
+        self.context[rid] = value
+
+    def _h_decl(self, rid: str, value: str, lineno: int) -> None:
+        decl = self.decl
+        if decl is None:
+            return
+        decl.lines[rid] = lineno
+        s = decl.summary
+        if rid.endswith("001"):
+            s.nature = value
+        elif rid.endswith("002"):
+            s.type = value
+        elif rid.endswith("003"):
+            s.fraction = value
+        elif rid.endswith("004"):
+            s.order_number = value
+        elif rid.endswith("005"):
+            s.month = f"{value[4:8]}-{value[2:4]}"
+        else:
+            s.replaced_id = value
+
+    def _h_siren(self, rid: str, value: str, lineno: int) -> None:
+        self.context["S21.G00.06.001"] = value
+        if self.decl is not None:
+            self.decl.summary.siren = value
+
+    def _h_nic(self, rid: str, value: str, lineno: int) -> None:
+        if self.decl is not None:
+            self.decl.summary.nic = value
+
+    def _h_nir(self, rid: str, value: str, lineno: int) -> None:
+        if self.indiv is not None:
+            self.indiv.nir = value
+            self.indiv.nir_line = lineno
+
+    def _h_birth(self, rid: str, value: str, lineno: int) -> None:
+        if self.indiv is not None:
+            self.indiv.birth = value
+            self.indiv.birth_line = lineno
+
+    def _h_ntt(self, rid: str, value: str, lineno: int) -> None:
+        if value[:1] not in ("1", "2"):
+            self.add(f"{rid}/CSL-11", lineno, rid, value)
+        if " " in value:
+            self.add(f"{rid}/CSL-12", lineno, rid, value)
+        siren = self.decl.summary.siren if self.decl is not None else None
+        if siren and value[1:10] != siren:
+            self.add(f"{rid}/CCH-13", lineno, rid, value)
+        if self.indiv is not None:
+            self.indiv.ntt = value
+        if self.decl is not None:
+            if value in self.decl.ntts:
+                self.add(f"{rid}/CCH-14", lineno, rid, value)
+            self.decl.ntts.add(value)
+
+    def _h_total(self, rid: str, value: str, lineno: int) -> None:
+        self.s90[rid[-3:]] = (value, lineno)
+
+    # -- closing rules -------------------------------------------------------------------------
+
+    def _reference_year(self) -> int:
+        month = self.decl.summary.month if self.decl is not None else None
+        if month and month[:4].isdigit():
+            return int(month[:4])
+        return self.today.year
+
+    def _close_individual(self) -> None:
+        ind, self.indiv = self.indiv, None
+        if ind is None:
+            return
+        decl = self.decl
+        nir = ind.nir
+        birth_year = int(ind.birth[4:8]) if ind.birth else None
+        if nir is not None:
+            rid = "S21.G00.30.001"
+            if nir in ("1999999999999", "2999999999999"):
+                self.add(f"{rid}/CCH-13", ind.nir_line, rid, nir)
+            elif _trailing_nines(nir) > 5:
+                self.add(f"{rid}/CCH-16", ind.nir_line, rid, nir)
+            if decl is not None:
+                if nir in decl.nirs:
+                    self.add(f"{rid}/CCH-14", ind.nir_line, rid, nir)
+                decl.nirs.add(nir)
+            if birth_year is not None and ind.birth is not None:
+                if _nir_department_forbidden(nir[5:7], birth_year):
+                    self.add(f"{rid}/CCH-11", ind.nir_line, rid, nir)
+                if nir[1:3] != ind.birth[6:8]:
+                    self.add("S21.G00.30.006/CCH-11", ind.birth_line, "S21.G00.30.006", ind.birth)
+        elif ind.ntt is None:
+            self.add("S21.G00.30.020/CCH-12", ind.line, "S21.G00.30.020", None)
+        if birth_year is not None:
+            age = self._reference_year() - birth_year
+            if not 0 < age <= 120:
+                self.add("S21.G00.30.006/CCH-12", ind.birth_line, "S21.G00.30.006", ind.birth)
+
+    def _close_declaration(self) -> None:
+        if self.indiv is not None:
+            self._close_individual()
+        decl, self.decl = self.decl, None
+        if decl is None:
+            return
+        s = decl.summary
+        line = decl.lines.get
+        for rid in ("S20.G00.05.001", "S20.G00.05.002", "S20.G00.05.003", "S20.G00.05.005"):
+            if rid not in decl.lines:
+                self.add("DSNLINK-STR-08", s.line, rid, None, name=rid, block="S20.G00.05")
+        individuals = s.individuals + decl.non_salaried
+        t, nature = s.type, s.nature
+        type_line = line("S20.G00.05.002", s.line)
+        if t == "04" and nature not in (None, "07", "08", "09"):
+            self.add("S20.G00.05.002/CCH-13", type_line, "S20.G00.05.002", t)
+        if t in ("02", "05") and nature not in (None, "01"):
+            self.add("S20.G00.05.002/CCH-14", type_line, "S20.G00.05.002", t)
+        if t == "03" and nature == "08":
+            self.add("S20.G00.05.002/CCH-15", type_line, "S20.G00.05.002", t)
+        if t in ("01", "03") and individuals == 0:
+            self.add("S20.G00.05.002/CCH-16", type_line, "S20.G00.05.002", t)
+        if nature == "08" and individuals != 1:
+            self.add("S20.G00.05.001/CCH-11", line("S20.G00.05.001", s.line), "S20.G00.05.001",
+                     nature)
+        if nature in self.signalements and s.fraction is not None and s.fraction != "11":
+            self.add("S20.G00.05.003/CCH-11", line("S20.G00.05.003", s.line), "S20.G00.05.003",
+                     s.fraction)
+        if s.replaced_id is not None and t not in (None, "03", "04"):
+            self.add("S20.G00.05.006/CCH-12", line("S20.G00.05.006", s.line), "S20.G00.05.006",
+                     s.replaced_id)
+        if s.month is not None and self.declared_version is not None:
+            expected = VERSION_BY_YEAR.get(int(s.month[:4]))
+            if expected != self.declared_version:
+                self.add("DSNLINK-NORM-01", line("S20.G00.05.005"), "S20.G00.05.005",
+                         s.month, version=self.declared_version, month=s.month,
+                         expected=expected or "aucune version prise en charge")
+
+    def finish(self) -> None:
+        report = self.report
+        report.line_count = self.lineno
+        if self.lineno == 0:
+            self.add("DSNLINK-FMT-05", None, None, None)
+            return
+        self.stack[-1].last_field = self.cur_field
+        if self.declared_version is None:
+            self.add("DSNLINK-NORM-02", None, "S10.G00.00.006", None, found="absente",
+                     used=self.cat.version)
+        while self.stack:
+            self._close(self.stack.pop())
+        declarations = report.declarations
+        if "001" in self.s90:
+            declared, lineno = self.s90["001"]
+            if declared.isdigit() and int(declared) != self.rubric_lines_at_s90:
+                self.add("DSNLINK-TOT-01", lineno, "S90.G00.90.001", declared,
+                         declared=declared, actual=self.rubric_lines_at_s90)
+        elif self.after_s90:
+            self.add("DSNLINK-STR-08", None, "S90.G00.90.001", None,
+                     name="S90.G00.90.001", block="S90.G00.90")
+        if "002" in self.s90:
+            declared, lineno = self.s90["002"]
+            if declared.isdigit() and int(declared) != len(declarations):
+                self.add("DSNLINK-TOT-02", lineno, "S90.G00.90.002", declared,
+                         declared=declared, actual=len(declarations))
+        elif self.after_s90:
+            self.add("DSNLINK-STR-08", None, "S90.G00.90.002", None,
+                     name="S90.G00.90.002", block="S90.G00.90")
+        if report.envoi_type is not None and declarations:
+            all_empty = all(d.nature == "01" and d.type in ("02", "05") for d in declarations)
+            if (report.envoi_type == "02") != all_empty:
+                self.add("S10.G00.00.008/CCH-11", self.envoi_lines.get("S10.G00.00.008"),
+                         "S10.G00.00.008", report.envoi_type)
+        if report.truncated:
+            listed = len(report.anomalies)
+            more = report.anomaly_count - listed
+            category, message = PROJECT_ANOMALIES["DSNLINK-CAP-01"]
+            report.anomalies.append(Anomaly("DSNLINK-CAP-01", category,
+                                            message.format(cap=listed, more=more), None, None,
+                                            None))
+            report.non_blocking_count += 1
+
+
+def _chunks(source: Source) -> Iterator[bytes]:
+    read = getattr(source, "read", None)
+    if read is not None:
+        while True:
+            chunk = read(CHUNK_SIZE)
+            if not chunk:
+                return
+            yield chunk
+    else:
+        for chunk in source:
+            if chunk:
+                yield bytes(chunk)
+
+
+def _peek_version(head: bytes) -> str | None:
+    match = _VERSION_LINE.search(head)
+    return match.group(1).decode("latin-1") if match else None
+
+
+def validate_stream(
+    source: Source,
+    *,
+    filename: str = "-",
+    on_progress: ProgressCallback | None = None,
+    machine_to_machine: bool = True,
+    max_anomalies: int = DEFAULT_MAX_ANOMALIES,
+    today: date | None = None,
+) -> ValidationReport:
+    """Validate a DSN read from a binary file object or an iterable of (decompressed) chunks.
+
+    `machine_to_machine` enables CST-11 (one declaration per envoi); `today` is the reference
+    date for ages when no declared month is known; `on_progress(bytes_read)` is called per chunk.
+    """
+    chunks = _chunks(source)
+    head = b""
+    pending: list[bytes] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        head += chunk[: PEEK_SIZE - len(head)]
+        if len(head) >= PEEK_SIZE:
+            break
+    found = _peek_version(head)
+    version = found if found in SUPPORTED_VERSIONS else LATEST_VERSION
+    catalogue = get_catalogue_or_raise(version)
+    report = ValidationReport(file=filename, norm_version=found or None)
+    report.not_checked = not_checked_ids(catalogue)
+    validator = _Validator(
+        catalogue,
+        report,
+        machine_to_machine=machine_to_machine,
+        max_anomalies=max_anomalies,
+        today=today or date.today(),
+    )
+    carry = b""
+    bytes_read = 0
+
+    def all_chunks() -> Iterator[bytes]:
+        yield from pending
+        yield from chunks
+
+    for chunk in all_chunks():
+        bytes_read += len(chunk)
+        data = carry + chunk if carry else chunk
+        lines = data.split(b"\n")
+        carry = lines.pop()
+        if len(carry) > OVERFLOW_KEEP * 4:
+            carry = carry[:OVERFLOW_KEEP]  # an over-long line: its head is enough to report it
+        check = not data.isascii() or _CTRL_CHUNK.search(data) is not None
+        validator.feed(lines, check, b"\r" in data)
+        if on_progress is not None:
+            on_progress(bytes_read)
+    if carry:
+        validator.feed([carry], True, True)
+    report.bytes_read = bytes_read
+    validator.finish()
+    return report
+
+
+def validate_path(
+    path: str | Path,
+    *,
+    on_progress: ProgressCallback | None = None,
+    machine_to_machine: bool = True,
+    max_anomalies: int = DEFAULT_MAX_ANOMALIES,
+    today: date | None = None,
+) -> ValidationReport:
+    """Validate a DSN file, plain or gzip (recognised by its magic bytes).
+
+    Raises UnreadableInputError for a missing file, a directory or a corrupt gzip stream.
+    `on_progress` receives the number of bytes read from the file on disk.
+    """
+    p = Path(path)
+    try:
+        raw = p.open("rb")
+    except (FileNotFoundError, IsADirectoryError, PermissionError, OSError) as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UnreadableInputError(f"{p}: {reason}", path=str(p)) from exc
+    with raw:
+        try:
+            magic = raw.read(2)
+            raw.seek(0)
+        except OSError as exc:
+            raise UnreadableInputError(f"{p}: {exc.strerror or exc}", path=str(p)) from exc
+        stream: IO[bytes] = raw
+        progress = on_progress
+        if magic == GZIP_MAGIC:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            if on_progress is not None:
+                def progress(_: int) -> None:
+                    on_progress(raw.tell())
+        try:
+            return validate_stream(
+                stream,
+                filename=str(path),
+                on_progress=progress,
+                machine_to_machine=machine_to_machine,
+                max_anomalies=max_anomalies,
+                today=today,
+            )
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise UnreadableInputError(f"{p}: corrupt gzip data ({exc})", path=str(p)) from exc
+        except IsADirectoryError as exc:
+            raise UnreadableInputError(f"{p}: is a directory", path=str(p)) from exc
+        except OSError as exc:
+            raise UnreadableInputError(f"{p}: {exc.strerror or exc}", path=str(p)) from exc
+
+
+__all__ = ["validate_path", "validate_stream"]
