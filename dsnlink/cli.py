@@ -18,6 +18,7 @@ from dsnlink.errors import DsnlinkError
 COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.demo",
     "dsnlink.norm.sample_cli",
+    "dsnlink.norm.cli",
     "dsnlink.deadlines.cli",
     "dsnlink.contract.cli",
 )

@@ -601,7 +601,7 @@ class _Validator:
                 if nir in decl.nirs:
                     self.add(f"{rid}/CCH-14", ind.nir_line, rid, nir)
                 decl.nirs.add(nir)
-            if birth_year is not None and ind.birth is not None:
+            if birth_year is not None and ind.birth is not None and nir[1:] != "9" * 12:
                 if _nir_department_forbidden(nir[5:7], birth_year):
                     self.add(f"{rid}/CCH-11", ind.nir_line, rid, nir)
                 if nir[1:3] != ind.birth[6:8]:
@@ -685,6 +685,7 @@ class _Validator:
             if (report.envoi_type == "02") != all_empty:
                 self.add("S10.G00.00.008/CCH-11", self.envoi_lines.get("S10.G00.00.008"),
                          "S10.G00.00.008", report.envoi_type)
+        report.anomalies.sort(key=lambda a: a.line if a.line is not None else 1 << 62)
         if report.truncated:
             listed = len(report.anomalies)
             more = report.anomaly_count - listed
