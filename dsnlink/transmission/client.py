@@ -25,6 +25,8 @@ past the limit on the server's side. Dates in paths are the deposit point's loca
 
 The `Expires` rule ("do not repeat the same query before then") is kept with a small per-query
 cache: a repeated query before its `Expires` returns the answer already received, without a call.
+Lifetimes are read as Expires minus the server's Date (immune to clock skew) and capped (token
+4 h, cached answer 5 min), so a wrong server clock can neither hammer logins nor freeze a listing.
 """
 
 from __future__ import annotations
@@ -214,6 +216,8 @@ class DepositPointClient:
         on_attempt: Callable[[AttemptRecord], None] | None = None,
         token_safety_margin: timedelta = timedelta(minutes=5),
         default_token_lifetime: timedelta = timedelta(hours=1),
+        max_token_lifetime: timedelta = timedelta(hours=4),
+        max_cache_ttl: timedelta = timedelta(minutes=5),
         window_minutes: Mapping[Operation, int] | None = None,
         server_timezone: tzinfo = DEPOSIT_POINT_TIMEZONE,
         sleep: Callable[[float], None] = time.sleep,
@@ -231,6 +235,8 @@ class DepositPointClient:
         self._on_attempt = on_attempt
         self._token_margin = token_safety_margin
         self._default_token_lifetime = default_token_lifetime
+        self._max_token_lifetime = max_token_lifetime
+        self._max_cache_ttl = max_cache_ttl
         self._windows: dict[Operation, int] = {**DEFAULT_WINDOW_MINUTES, **(window_minutes or {})}
         self._server_tz = server_timezone
         self._sleep = sleep
@@ -340,13 +346,12 @@ class DepositPointClient:
         )
 
     def _token_expiry(self, response: httpx.Response) -> datetime:
-        """Expiry on our clock: the server's Expires minus its Date (skew-proof), less a margin."""
+        """When to renew, on our clock: the server-given lifetime (capped) less a safety margin."""
         now = self._clock.now()
-        lifetime = self._default_token_lifetime
-        expires = _http_date(response.headers.get("Expires"))
-        if expires is not None:
-            reference = _http_date(response.headers.get("Date")) or now
-            lifetime = expires - reference
+        lifetime = _server_lifetime(response, now)
+        if lifetime is None:
+            lifetime = self._default_token_lifetime
+        lifetime = max(timedelta(0), min(lifetime, self._max_token_lifetime))
         margin = min(self._token_margin, lifetime / 2)
         return now + lifetime - margin
 
@@ -634,14 +639,11 @@ class DepositPointClient:
 
     def _remember(self, key: tuple[str, str, str | None], response: httpx.Response,
                   value: Any) -> None:
-        expires = _http_date(response.headers.get("Expires"))
-        if expires is None:
-            return
         now = self._clock.now()
-        reference = _http_date(response.headers.get("Date")) or now
-        expires_at = now + (expires - reference)
-        if expires_at <= now:
+        lifetime = _server_lifetime(response, now)
+        if lifetime is None or lifetime <= timedelta(0):
             return
+        expires_at = now + min(lifetime, self._max_cache_ttl)
         if len(self._cache) >= self._cache_size:
             for stale in [k for k, e in self._cache.items() if e.expires_at <= now]:
                 del self._cache[stale]
@@ -846,6 +848,18 @@ def _realm_suffix(response: httpx.Response) -> str:
 def _accept_ranges_minutes(response: httpx.Response) -> int | None:
     match = _ACCEPT_RANGES.search(response.headers.get("Accept-Ranges", ""))
     return int(match.group(1)) if match else None
+
+
+def _server_lifetime(response: httpx.Response, now: datetime) -> timedelta | None:
+    """How long an answer stays valid: Expires minus the server's own Date when both make
+    sense (immune to clock skew), else Expires minus our now; None without Expires."""
+    expires = _http_date(response.headers.get("Expires"))
+    if expires is None:
+        return None
+    served = _http_date(response.headers.get("Date"))
+    if served is not None and expires > served:
+        return expires - served
+    return expires - now
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -676,3 +676,29 @@ def test_download_checks_identifier_lengths(client):
         client.download_return("F" * 51, "R1")
     with pytest.raises(InputError):
         client.download_return("FLUX", "R" * 11)
+
+
+def test_expires_already_past_makes_the_token_single_use(client, router):
+    route = router.post(AUTH).mock(return_value=httpx.Response(
+        200, text="T1", headers={"Expires": "Thu, 01 Dec 1994 16:00:00 GMT"}
+    ))
+
+    client.authenticate()
+    client.authenticate()
+
+    assert route.call_count == 2
+
+
+def test_absurd_server_lifetimes_are_capped(client, router, clock):
+    router.post(AUTH).mock(return_value=token_response("T1", lifetime=timedelta(days=3)))
+    route = router.get("/lister-retours-flux/1.0/FLUX-A").mock(
+        return_value=listing(RETOURS, expires_in=timedelta(days=1))
+    )
+
+    client.authenticate()
+    assert client.token_expires_at() == NOW + timedelta(hours=4) - timedelta(minutes=5)
+
+    client.list_flow_returns("FLUX-A")
+    clock.advance(timedelta(minutes=5, seconds=1))
+    client.list_flow_returns("FLUX-A")
+    assert route.call_count == 2
