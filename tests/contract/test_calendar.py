@@ -23,12 +23,12 @@ PARIS = ZoneInfo("Europe/Paris")
 H = timedelta(hours=1)
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 ALL_DAY = BusinessCalendar({wd: [(0, 1440)] for wd in range(7)}, holidays=HolidayPolicy.IGNORE)
@@ -39,9 +39,17 @@ QUADRA_WINDOW = get_offering("quadra-entreprise").maintenance_calendar()
 
 
 def test_french_working_days() -> None:
-    for holiday in [date(2026, 1, 1), date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 8),
-                    date(2026, 5, 14), date(2026, 5, 25), date(2026, 7, 14), date(2026, 11, 11),
-                    date(2026, 12, 25)]:
+    for holiday in [
+        date(2026, 1, 1),
+        date(2026, 4, 6),
+        date(2026, 5, 1),
+        date(2026, 5, 8),
+        date(2026, 5, 14),
+        date(2026, 5, 25),
+        date(2026, 7, 14),
+        date(2026, 11, 11),
+        date(2026, 12, 25),
+    ]:
         assert not is_french_working_day(holiday), holiday
     assert is_french_working_day(date(2026, 4, 3))  # Good Friday is worked outside Alsace-Moselle
     assert is_french_working_day(date(2026, 12, 26)) is False  # a Saturday
@@ -118,8 +126,9 @@ def test_never_open_calendar_is_an_error() -> None:
         BusinessCalendar({}).add_working_time(paris(2026, 1, 1), H)
 
 
-@pytest.mark.parametrize("text", ["9:00-12:00", "12:00-09:00", "10:00-10:00", "09:60-10:00",
-                                  "00:00-24:01"])
+@pytest.mark.parametrize(
+    "text", ["9:00-12:00", "12:00-09:00", "10:00-10:00", "09:60-10:00", "00:00-24:01"]
+)
 def test_bad_opening_hours(text: str) -> None:
     with pytest.raises(ValueError):
         parse_hours(text)
@@ -173,9 +182,7 @@ def test_adding_is_monotonic(
 
 @settings(max_examples=100, deadline=None)
 @given(MOMENTS, st.integers(min_value=0, max_value=30))
-def test_working_days_land_on_working_days_at_the_same_local_time(
-    start: datetime, n: int
-) -> None:
+def test_working_days_land_on_working_days_at_the_same_local_time(start: datetime, n: int) -> None:
     end = OFFICE.add_working_days(start, n)
     assert end >= start
     if n:

@@ -16,12 +16,12 @@ from dsnlink.errors import InputError
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_worked_example_of_the_booklet() -> None:
