@@ -21,7 +21,8 @@ from pathlib import Path
 from dsnlink.errors import InputError
 
 NORM_BY_YEAR: dict[int, str] = {2024: "P24V01", 2025: "P25V01", 2026: "P26V01"}
-SUPPORTED_NATURES: tuple[str, ...] = ("01",)
+# 01 DSN mensuelle; 07 signalement fin du contrat de travail unique (FCTU).
+SUPPORTED_NATURES: tuple[str, ...] = ("01", "07")
 MAX_EMPLOYEES = 500_000
 SOFTWARE_NAME = "dsnlink-sample"
 SOFTWARE_PUBLISHER = "dsnlink"
@@ -297,6 +298,12 @@ def _check_parameters(employees: int, nature: str, siren: str | None, nic: str |
             f"unsupported nature {nature!r} (supported: {', '.join(SUPPORTED_NATURES)})",
             parameter="nature",
         )
+    if nature != "01" and employees == 0:
+        raise SampleParameterError(
+            f"a nature {nature} declaration needs at least one employee (only a DSN mensuelle "
+            "can be 'néant')",
+            parameter="employees",
+        )
     if siren is not None and not (
         len(siren) == 9 and luhn_is_valid(siren) and siren.strip("0")
     ):
@@ -341,6 +348,15 @@ class _Base:
 
 
 @dataclass(frozen=True, slots=True)
+class _Ending:
+    """End of a contract during the declared month (blocks S21.G00.62 and S21.G00.63)."""
+
+    end: date
+    reason: str  # S21.G00.62.002
+    notice_start: date | None  # notice worked and paid, up to the end; None: no notice clause
+
+
+@dataclass(frozen=True, slots=True)
 class _Employee:
     nir: str
     sex: str
@@ -356,11 +372,14 @@ class _Employee:
     contract_number: str
     start: date
     planned_end: date | None
+    ending: _Ending | None
     category: _Category
     pcs: str
     title: str
     quotity: int  # hundredths of hours per month
     period_start: date
+    period_end: date
+    payment_date: date
     hours_worked: int
     gross: int
     bases: tuple[_Base, ...]
@@ -376,9 +395,10 @@ class _Employee:
 class _Context:
     """What every employee of one sample shares: month, norm, declarant, rates."""
 
-    def __init__(self, *, first: date, seed: int, employees: int,
+    def __init__(self, *, first: date, seed: int, employees: int, nature: str,
                  siren: str | None, nic: str | None) -> None:
         self.first = first
+        self.nature = nature
         self.last = _month_end(first)
         self.seed = seed
         self.version = NORM_BY_YEAR[first.year]
@@ -463,14 +483,24 @@ class _Context:
         else:
             span = (first - earliest).days
             start = first - timedelta(days=rng.randint(1, max(1, span)))
+        ending: _Ending | None = None
+        if self.nature == "07":  # every contract of a FCTU ends during the month
+            end = first + timedelta(days=rng.randint(0, last.day - 1))
+            start = min(start, end - timedelta(days=rng.randint(90, 900)))
+            if planned_end is not None or rng.random() < 0.4:
+                planned_end = end
+                ending = _Ending(end, "031", None)  # fixed term reached
+            else:
+                ending = _Ending(end, "059", end - timedelta(days=30))  # resignation
         if start <= birth:  # only possible for the youngest: hire on the month's first day
             start = first
         quotity = _FULL_TIME_HOURS if rng.random() < 0.88 else 12_133
         low, high = category.gross_range
         monthly = rng.randint(low * 100, high * 100) * quotity // _FULL_TIME_HOURS
         period_start = max(first, start)
+        period_end = ending.end if ending else last
         days_in_month = last.day
-        days_worked = (last - period_start).days + 1
+        days_worked = (period_end - period_start).days + 1
         gross = monthly * days_worked // days_in_month
         hours_worked = quotity * days_worked // days_in_month
         ceiling = self.pmss * days_worked // days_in_month
@@ -498,6 +528,8 @@ class _Context:
             birth_department=department, birth_place=place, street=street,
             postcode=postcode, city=city, matricule=f"M{index + 1:06d}",
             contract_number=f"CT{index + 1:06d}", start=start, planned_end=planned_end,
+            ending=ending, period_end=period_end,
+            payment_date=ending.end if ending else self.payment_date,
             category=category, pcs=rng.choice(category.pcs), title=rng.choice(category.titles),
             quotity=quotity, period_start=period_start, hours_worked=hours_worked, gross=gross,
             bases=tuple(bases), employee_share=employee_share, net_social=net_social,
@@ -649,7 +681,7 @@ def _establishment_payments(out: _Writer, context: _Context, totals: _Totals) ->
 
 
 def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
-    period_first, period_last = _ddmmyyyy(e.period_start), _ddmmyyyy(context.last)
+    period_first, period_last = _ddmmyyyy(e.period_start), _ddmmyyyy(e.period_end)
     out.add("S21.G00.30.001", e.nir)
     out.add("S21.G00.30.002", e.last_name)
     out.add("S21.G00.30.004", e.first_names)
@@ -692,9 +724,20 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.039", "200")
     out.add("S21.G00.40.040", company.at_risk)
     out.add("S21.G00.40.043", _rate_text(company.at_rate))
+    if e.ending:
+        out.add("S21.G00.62.001", _ddmmyyyy(e.ending.end))
+        out.add("S21.G00.62.002", e.ending.reason)
+        out.add("S21.G00.62.006", _ddmmyyyy(e.ending.end))
+        out.add("S21.G00.62.020", f"01{context.first.month:02d}{context.first.year:04d}")
+        if e.ending.notice_start:
+            out.add("S21.G00.63.001", "01")
+            out.add("S21.G00.63.002", _ddmmyyyy(max(e.ending.notice_start, e.start)))
+            out.add("S21.G00.63.003", _ddmmyyyy(e.ending.end))
+        else:
+            out.add("S21.G00.63.001", "90")
     out.add("S21.G00.71.002", "RUAA")
 
-    out.add("S21.G00.50.001", _ddmmyyyy(context.payment_date))
+    out.add("S21.G00.50.001", _ddmmyyyy(e.payment_date))
     out.add("S21.G00.50.002", _money(e.net_taxable))
     out.add("S21.G00.50.004", _money(e.net_paid))
     out.add("S21.G00.50.006", f"{e.pas_rate // 100}.{e.pas_rate % 100:02d}")
@@ -702,6 +745,8 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.50.008", e.pas_id)
     out.add("S21.G00.50.009", _money(e.pas))
     out.add("S21.G00.50.013", _money(e.net_taxable))
+    if e.ending:
+        out.add("S21.G00.50.020", "01")
     for pay_type in ("001", "002", "010"):
         out.add("S21.G00.51.001", period_first)
         out.add("S21.G00.51.002", period_last)
@@ -740,22 +785,25 @@ def generate_sample(
     nic: str | None = None,
     test: bool = True,
 ) -> Iterator[bytes]:
-    """A DSN mensuelle of `employees` individuals for `month`, as ISO-8859-1 chunks.
+    """A DSN of `employees` individuals for `month`, as ISO-8859-1 chunks.
 
-    Deterministic for a seed; memory stays flat whatever the size (chunks of a few dozen
-    individuals). With no employee the declaration is a "néant" (type 02, envoi type 02).
+    Nature 01 is a DSN mensuelle (with no employee, a "néant": type 02, envoi type 02); nature 07
+    a FCTU where each individual's contract ends during the month (end of fixed term, or
+    resignation after a month's notice). Deterministic for a seed; memory stays flat whatever the
+    size (chunks of a few dozen individuals).
     Parameters are checked before the first chunk, so a bad call fails at once.
     """
     first = parse_month(month)
     _check_parameters(employees, nature, siren, nic)
-    context = _Context(first=first, seed=seed, employees=employees, siren=siren, nic=nic)
+    context = _Context(first=first, seed=seed, employees=employees, nature=nature,
+                       siren=siren, nic=nic)
     return _generate(context, employees=employees, nature=nature, test=test)
 
 
 def _generate(context: _Context, *, employees: int, nature: str, test: bool) -> Iterator[bytes]:
     out = _Writer()
     _header(out, context, nature=nature, declaration_type="01" if employees else "02", test=test)
-    if employees:
+    if employees and nature == "01":  # signalements carry no payment nor contribution slip
         _establishment_payments(out, context, _sum_totals(context, employees))
     yield out.take()
     for index in range(employees):

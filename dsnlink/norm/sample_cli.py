@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--employees", type=int, required=True, metavar="N",
                         help="number of individuals (0 gives a 'néant' declaration)")
     parser.add_argument("--month", required=True, metavar="YYYY-MM", help="main declared month")
-    parser.add_argument("--nature", default="01", help="declaration nature (default 01)")
+    parser.add_argument("--nature", default="01",
+                        help="01 DSN mensuelle (default) or 07 fin de contrat unique (FCTU)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", metavar="FILE",
                         help="output file (.gz is compressed); standard output when omitted")

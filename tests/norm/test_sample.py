@@ -229,6 +229,30 @@ def test_money_flows_from_gross_to_bases_to_contributions() -> None:
             assert money(assiette) == base_sums["04"]
 
 
+def test_fctu_ends_every_contract_during_the_month() -> None:
+    rows = parse(sample_bytes(employees=30, month="2026-05", seed=8, nature="07"))
+    assert one(rows, "S20.G00.05.001") == "07"
+    assert one(rows, "S20.G00.05.002") == "01"
+    assert one(rows, "S20.G00.05.003") == "11"
+    assert not values(rows, "S21.G00.20.001")
+    assert not values(rows, "S21.G00.22.001")
+    reasons: Counter[str] = Counter()
+    for person in individuals(rows):
+        end = one(person, "S21.G00.62.001")
+        assert end.endswith("052026")
+        reasons[one(person, "S21.G00.62.002")] += 1
+        assert set(values(person, "S21.G00.51.002")) == {end}
+        assert one(person, "S21.G00.50.001") == end
+        if one(person, "S21.G00.40.007") == "02":
+            assert one(person, "S21.G00.40.010") == end
+            assert one(person, "S21.G00.63.001") == "90"
+        else:
+            assert one(person, "S21.G00.63.001") == "01"
+            assert one(person, "S21.G00.63.003") == end
+    assert set(reasons) == {"031", "059"}
+    assert rows[-2] == ("S90.G00.90.001", str(len(rows)))
+
+
 def test_rubrics_of_a_person_come_in_file_order() -> None:
     rows = parse(sample_bytes(employees=1, month="2025-01", seed=4))
     blocks = [rid[:10] for rid, _ in individuals(rows)[0]]
@@ -260,6 +284,7 @@ def test_twenty_thousand_employees_are_streamed_in_small_chunks() -> None:
         ({"employees": 1, "month": "2025-1"}, "YYYY-MM"),
         ({"employees": 1, "month": "janvier"}, "YYYY-MM"),
         ({"employees": 1, "month": "2025-01", "nature": "99"}, "nature"),
+        ({"employees": 0, "month": "2025-01", "nature": "07"}, "at least one employee"),
     ],
 )
 def test_bad_parameters_fail_before_any_output(kwargs: dict, fragment: str) -> None:

@@ -30,6 +30,17 @@ def test_any_sample_has_no_blocking_anomaly(employees: int, seed: int, month: da
     assert declaration.month == f"{month:%Y-%m}"
 
 
+@settings(max_examples=25, deadline=None)
+@given(employees=st.integers(1, 20), seed=st.integers(0, 2**32), month=months)
+def test_any_fctu_has_no_blocking_anomaly(employees: int, seed: int, month: date) -> None:
+    report = validate_stream(
+        generate_sample(employees=employees, month=month, seed=seed, nature="07")
+    )
+    assert _blocking(report.anomalies) == []
+    (declaration,) = report.declarations
+    assert (declaration.nature, declaration.individuals) == ("07", employees)
+
+
 @pytest.mark.parametrize("month", ["2024-07", "2025-01", "2026-12"])
 def test_a_mid_size_sample_raises_no_warning_either(month: str) -> None:
     report = validate_stream([sample_bytes(employees=120, month=month, seed=42)])
