@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsnlink.cli import main
 from dsnlink.norm import Anomaly, validate_stream
-from dsnlink.norm.sample import generate_sample, sample_bytes
+from dsnlink.norm.sample import generate_sample, sample_bytes, write_sample
 
 months = st.builds(date, st.sampled_from([2024, 2025, 2026]), st.integers(1, 12), st.just(1))
 
@@ -54,3 +57,15 @@ def test_the_validator_would_notice_a_broken_sample() -> None:
     broken = data.replace(nir, b"1999999999999")
     report = validate_stream([broken])
     assert not report.valid
+
+
+def test_dsnlink_validate_accepts_generated_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monthly, fctu = tmp_path / "monthly.dsn.gz", tmp_path / "fctu.dsn"
+    write_sample(monthly, employees=25, month="2026-04", seed=3)
+    write_sample(fctu, employees=2, month="2024-10", seed=3, nature="07")
+    assert main(["validate", str(monthly), str(fctu), "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [report["valid"] for report in reports] == [True, True]
+    assert [a for report in reports for a in report["anomalies"]] == []
