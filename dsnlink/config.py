@@ -16,8 +16,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DSNLINK_", env_file=".env", extra="ignore")
 
-    environment: str = Field(default="development", description="development, test or production")
-    data_dir: Path = Field(default=Path("./data"), description="where the SQLite file and blobs live")
+    environment: str = Field(
+        default="development", description="development, test or production"
+    )
+    data_dir: Path = Field(
+        default=Path("./data"), description="where the SQLite file and blobs live"
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file in data_dir"
     )
@@ -42,9 +46,10 @@ class Settings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse placeholder secrets outside development and test."""
-        if self.environment not in {"development", "test"} and self.secret_key == PLACEHOLDER_SECRET:
-            from dsnlink.errors import InputError
+        from dsnlink.errors import InputError
 
+        relaxed = self.environment in {"development", "test"}
+        if not relaxed and self.secret_key == PLACEHOLDER_SECRET:
             raise InputError("DSNLINK_SECRET_KEY must be set outside development")
 
 
