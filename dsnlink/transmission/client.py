@@ -52,7 +52,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from dsnlink import __version__
@@ -542,9 +543,11 @@ class DepositPointClient:
         *,
         key: Callable[[T], Any],
     ) -> list[T]:
+        # Paths have whole seconds: widen outwards so nothing at the edges is missed.
         start = _aware(start, "start").replace(microsecond=0)
         stop = _aware(end, "end") if end is not None else self._clock.now()
-        stop = stop.replace(microsecond=0)
+        if stop.microsecond:
+            stop = stop.replace(microsecond=0) + timedelta(seconds=1)
         if stop < start:
             raise InputError("listing range ends before it starts", start=start, end=stop)
         found: dict[Any, T] = {}
@@ -742,11 +745,10 @@ class DepositPointClient:
         predicate = retry_on or (lambda exc: isinstance(exc, DepositPointTransientError))
         retrying = Retrying(
             stop=stop_after_attempt(max(1, max_attempts)),
-            wait=wait_exponential_jitter(
-                initial=self._retry.initial_backoff,
-                max=self._retry.max_backoff,
-                jitter=self._retry.jitter,
-            ),
+            wait=wait_exponential(
+                multiplier=self._retry.initial_backoff, max=self._retry.max_backoff
+            )
+            + wait_random(0, self._retry.jitter),
             retry=retry_if_exception(predicate),
             sleep=self._sleep,
             reraise=True,
