@@ -21,6 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.norm.cli",
     "dsnlink.deadlines.cli",
     "dsnlink.contract.cli",
+    "dsnlink.db_cli",
+    "dsnlink.tenants.cli",
+    "dsnlink.security.cli",
 )
 
 

@@ -1,0 +1,53 @@
+"""The gateway's HTTP API: `create_app(settings)`; `uvicorn --factory api.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from api import errors
+from api.deps import Runtime
+from api.routes import companies, declarants, declarations, tenant, users
+from dsnlink import __version__, db
+from dsnlink.clock import Clock, SystemClock
+from dsnlink.config import Settings, get_settings
+from dsnlink.security.blobs import BlobStore
+from dsnlink.security.keys import keyring_from_settings
+from dsnlink.security.receipts import signer_from_settings
+
+DESCRIPTION = """
+DSN Link: post DSN files, follow them, order their transmission to net-entreprises.fr.
+
+Authenticate with `Authorization: Bearer <API key>`; a key acts as the user who owns it.
+Every error is `application/problem+json` (RFC 9457) with a stable `type` URI.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """The API over `settings`; tests may pass a shared engine and a frozen clock."""
+    settings = settings or get_settings()
+    settings.check_secrets()
+    keyring = keyring_from_settings(settings)
+    engine = engine or db.engine_from_settings(settings)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=db.session_factory(engine),
+        clock=clock or SystemClock(),
+        keyring=keyring,
+        blobs=BlobStore(settings.data_dir / "blobs", keyring),
+        signer=signer_from_settings(settings),
+    )
+    app = FastAPI(
+        title="dsnlink",
+        version=__version__,
+        description=DESCRIPTION,
+        responses=errors.responses(401, 422, 500),
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    for module in (tenant, users, companies, declarants, declarations):
+        app.include_router(module.router, prefix="/v1")
+    return app

@@ -1,0 +1,82 @@
+"""Dependencies: the app's runtime, one unit of work per request, the calling principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dsnlink import db
+from dsnlink.clock import Clock
+from dsnlink.config import Settings
+from dsnlink.declarations.service import IntakeRuntime
+from dsnlink.security.blobs import BlobStore
+from dsnlink.security.keys import Keyring
+from dsnlink.security.receipts import ReceiptSigner
+from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.schemas import Principal
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What create_app builds once and every request shares."""
+
+    settings: Settings
+    engine: Engine
+    sessions: db.SessionFactory
+    clock: Clock
+    keyring: Keyring
+    blobs: BlobStore
+    signer: ReceiptSigner
+
+    @property
+    def intake(self) -> IntakeRuntime:
+        return IntakeRuntime(
+            blobs=self.blobs,
+            signer=self.signer,
+            clock=self.clock,
+            max_bytes=self.settings.max_upload_bytes,
+        )
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """The request's unit of work: committed when the route returns, rolled back if it raises."""
+    with db.unit_of_work(runtime.sessions) as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a 2xx means the data is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+bearer = HTTPBearer(auto_error=False, description="a DSN Link API key: dsnl_<prefix>_<secret>")
+
+
+def get_principal(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Who calls; the key's last use is recorded in its own short transaction."""
+    with db.unit_of_work(runtime.sessions) as session:
+        return tenants_service.authenticate(
+            session,
+            raw_key=credentials.credentials if credentials else None,
+            secret=runtime.settings.secret_key,
+            clock=runtime.clock,
+        )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

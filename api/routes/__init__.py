@@ -1,0 +1,1 @@
+"""One router per noun; each route parses, calls one service function, returns."""

@@ -1,0 +1,35 @@
+"""Declarants: net-entreprises identities (their password is stored encrypted, never shown)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.errors import responses
+from dsnlink.tenants import service
+from dsnlink.tenants.schemas import DeclarantCreate, DeclarantRead
+
+router = APIRouter(tags=["declarants"])
+
+
+@router.post(
+    "/declarants",
+    status_code=201,
+    summary="Register a declarant (administrators)",
+    responses=responses(403),
+)
+def create_declarant(
+    body: DeclarantCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> DeclarantRead:
+    declarant = service.create_declarant(
+        session, principal=principal, data=body, keyring=runtime.keyring, clock=runtime.clock
+    )
+    return DeclarantRead.model_validate(declarant, from_attributes=True)
+
+
+@router.get("/declarants", summary="List declarants (administrators)", responses=responses(403))
+def list_declarants(session: SessionDep, principal: PrincipalDep) -> list[DeclarantRead]:
+    return [
+        DeclarantRead.model_validate(d, from_attributes=True)
+        for d in service.list_declarants(session, principal=principal)
+    ]

@@ -1,0 +1,170 @@
+"""Declarations: intake, tracking, the transmission order, receipts, the month's deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.errors import responses
+from dsnlink.declarations import service
+from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
+from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.declarations.repository import DeclarationFilters
+from dsnlink.declarations.schemas import (
+    DeclarationDetail,
+    DeclarationPage,
+    DeclarationRead,
+    MonthDeadlines,
+    PublicKeyRead,
+    ReceiptRead,
+)
+
+router = APIRouter(tags=["declarations"])
+
+ACCEPTED_TYPES = frozenset({"application/octet-stream", "text/plain"})
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the DSN file itself (ISO-8859-1), optionally with Content-Encoding: gzip",
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}} for media in ACCEPTED_TYPES
+        },
+    }
+}
+
+
+def _check_upload_headers(request: Request, max_bytes: int) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ACCEPTED_TYPES:
+        raise UnsupportedUpload(
+            f"Content-Type {media_type or '(none)'!r} is not accepted: send the raw DSN file as "
+            "application/octet-stream or text/plain",
+            content_type=media_type or None,
+        )
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise UploadTooLarge(f"the body is larger than {max_bytes} bytes", max_bytes=max_bytes)
+
+
+@router.post(
+    "/declarations",
+    status_code=201,
+    summary="Post a DSN file",
+    description=(
+        "The body is streamed to encrypted storage and validated against the norm of its "
+        "version. A file the controls reject is stored with status `rejected` and its "
+        "anomalies; it can never be transmitted. A refused upload (400, 403, 409, 413, 415, "
+        "422) stores nothing. After the cut-off the upload is refused unless "
+        "`accept_late=true`; it is then accepted with `guaranteed=false`. With "
+        "`transmit=true` a validated declaration is also ordered for transmission."
+    ),
+    openapi_extra=UPLOAD_BODY,
+    responses=responses(400, 403, 409, 413, 415, 422),
+)
+async def post_declaration(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    accept_late: Annotated[
+        bool, Query(description="accept after the cut-off, without guarantee")
+    ] = False,
+    transmit: Annotated[bool, Query(description="also order its transmission")] = False,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> DeclarationRead:
+    _check_upload_headers(request, runtime.settings.max_upload_bytes)
+    return await service.receive_declaration(
+        session,
+        principal=principal,
+        chunks=request.stream(),
+        content_encoding=request.headers.get("content-encoding"),
+        filename=filename,
+        accept_late=accept_late,
+        transmit=transmit,
+        runtime=runtime.intake,
+    )
+
+
+@router.get("/declarations", summary="List declarations, newest first")
+def list_declarations(
+    session: SessionDep,
+    principal: PrincipalDep,
+    company_id: uuid.UUID | None = None,
+    establishment_id: uuid.UUID | None = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    nature: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    status: DeclarationStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> DeclarationPage:
+    return service.list_declarations(
+        session,
+        principal=principal,
+        filters=DeclarationFilters(
+            company_id=company_id,
+            establishment_id=establishment_id,
+            month=month,
+            nature=nature,
+            status=status,
+        ),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/declarations/{declaration_id}",
+    summary="One declaration, with its anomalies and timeline",
+    responses=responses(404),
+)
+def read_declaration(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> DeclarationDetail:
+    return service.read_declaration(session, principal=principal, declaration_id=declaration_id)
+
+
+@router.post(
+    "/declarations/{declaration_id}/transmit",
+    summary="Order the transmission of a declaration (mandate)",
+    description=(
+        "Records who ordered it and when, and queues it durably in the same transaction. "
+        "409 already-ordered; 422 declaration-rejected; 403 tenant-not-activated."
+    ),
+    responses=responses(403, 404, 409, 422),
+)
+def order_transmission(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> DeclarationRead:
+    return service.order_transmission(
+        session, principal=principal, declaration_id=declaration_id, clock=runtime.clock
+    )
+
+
+@router.get(
+    "/declarations/{declaration_id}/receipt",
+    summary="The signed receipt of a declaration",
+    description="Verify `signature` (Ed25519) over the canonical JSON of `payload` with the "
+    "key of `GET /v1/receipts/public-key`.",
+    responses=responses(404),
+)
+def read_receipt(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> ReceiptRead:
+    return service.read_receipt(session, principal=principal, declaration_id=declaration_id)
+
+
+@router.get("/receipts/public-key", summary="The public key verifying receipts (no auth)")
+def receipt_public_key(runtime: RuntimeDep) -> PublicKeyRead:
+    return service.receipt_public_key(runtime.signer)
+
+
+@router.get("/deadlines", summary="Per company: the month's deadline, cut-off and what was filed")
+def month_deadlines(
+    session: SessionDep,
+    principal: PrincipalDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])],
+) -> MonthDeadlines:
+    return service.month_deadlines(session, principal=principal, month=month)

@@ -1,0 +1,1 @@
+"""Declarations: intake (streamed, encrypted, validated), receipts, transmission order, tracking."""

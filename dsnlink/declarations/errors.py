@@ -1,0 +1,77 @@
+"""Errors of declaration intake, ordering and tracking; branches of dsnlink.errors.
+
+InputError
+├── UnsupportedUpload            a Content-Type or Content-Encoding the intake does not take
+├── UnreadableInputError
+│   └── EmptyUpload              a body with no byte (after decompression)
+└── ValidationFailed
+    ├── UnidentifiableDeclaration   no SIREN/SIRET could be read: the file cannot be filed anywhere
+    └── DeclarationRejected         the norm controls refused it: it can never be transmitted
+ForbiddenError
+└── ForeignEstablishment         the file's SIREN or SIRET is not one of the tenant's
+ConflictError
+├── DuplicateDeclaration         the same bytes were already received for the tenant
+├── AlreadyOrdered               its transmission was already ordered
+└── NotTransmittable             its status no longer allows an order
+LimitExceeded
+├── UploadTooLarge               over Settings.max_upload_bytes (counted decompressed)
+└── QuotaExceeded                the offering's payslips per company per year would be passed
+DeadlineError
+└── CutoffPassed                 after the cut-off, without accept_late
+"""
+
+from __future__ import annotations
+
+from dsnlink.errors import (
+    ConflictError,
+    DeadlineError,
+    ForbiddenError,
+    InputError,
+    LimitExceeded,
+    UnreadableInputError,
+    ValidationFailed,
+)
+
+
+class UnsupportedUpload(InputError):
+    code = "unsupported-upload"
+
+
+class EmptyUpload(UnreadableInputError):
+    code = "empty-upload"
+
+
+class UnidentifiableDeclaration(ValidationFailed):
+    code = "unidentifiable-declaration"
+
+
+class DeclarationRejected(ValidationFailed):
+    code = "declaration-rejected"
+
+
+class ForeignEstablishment(ForbiddenError):
+    code = "establishment-not-registered"
+
+
+class DuplicateDeclaration(ConflictError):
+    code = "duplicate-declaration"
+
+
+class AlreadyOrdered(ConflictError):
+    code = "already-ordered"
+
+
+class NotTransmittable(ConflictError):
+    code = "not-transmittable"
+
+
+class UploadTooLarge(LimitExceeded):
+    code = "upload-too-large"
+
+
+class QuotaExceeded(LimitExceeded):
+    code = "quota-exceeded"
+
+
+class CutoffPassed(DeadlineError):
+    code = "cutoff-passed"

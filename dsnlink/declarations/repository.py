@@ -1,0 +1,99 @@
+"""Queries on declarations, their events and the companies they are filed for."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
+
+
+@dataclass(frozen=True)
+class DeclarationFilters:
+    company_id: uuid.UUID | None = None
+    establishment_id: uuid.UUID | None = None
+    month: str | None = None
+    nature: str | None = None
+    status: DeclarationStatus | None = None
+
+
+def get_declaration(
+    session: Session, *, tenant_id: uuid.UUID, declaration_id: uuid.UUID
+) -> Declaration | None:
+    found = session.get(Declaration, declaration_id)
+    return found if found is not None and found.tenant_id == tenant_id else None
+
+
+def get_declaration_by_sha256(
+    session: Session, *, tenant_id: uuid.UUID, sha256: str
+) -> Declaration | None:
+    return session.exec(
+        select(Declaration).where(Declaration.tenant_id == tenant_id, Declaration.sha256 == sha256)
+    ).first()
+
+
+def list_declarations(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    filters: DeclarationFilters,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Declaration], int]:
+    query = select(Declaration).where(Declaration.tenant_id == tenant_id)
+    if filters.company_id is not None:
+        query = query.where(Declaration.company_id == filters.company_id)
+    if filters.establishment_id is not None:
+        query = query.where(Declaration.establishment_id == filters.establishment_id)
+    if filters.month is not None:
+        query = query.where(Declaration.month == filters.month)
+    if filters.nature is not None:
+        query = query.where(Declaration.nature == filters.nature)
+    if filters.status is not None:
+        query = query.where(Declaration.status == filters.status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = session.exec(
+        query.order_by(col(Declaration.received_at).desc(), col(Declaration.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return page, total
+
+
+def list_monthly_for_year(
+    session: Session, *, company_id: uuid.UUID, year: int
+) -> Sequence[Declaration]:
+    """A company's monthly declarations (nature 01) of a year, not rejected, oldest first."""
+    return session.exec(
+        select(Declaration)
+        .where(
+            Declaration.company_id == company_id,
+            Declaration.nature == "01",
+            col(Declaration.month).startswith(f"{year:04d}-"),
+            Declaration.status != DeclarationStatus.REJECTED,
+        )
+        .order_by(col(Declaration.received_at), col(Declaration.id))
+    ).all()
+
+
+def list_for_month(session: Session, *, tenant_id: uuid.UUID, month: str) -> Sequence[Declaration]:
+    return session.exec(
+        select(Declaration)
+        .where(Declaration.tenant_id == tenant_id, Declaration.month == month)
+        .order_by(col(Declaration.received_at))
+    ).all()
+
+
+def list_events(session: Session, *, declaration_id: uuid.UUID) -> Sequence[DeclarationEvent]:
+    return session.exec(
+        select(DeclarationEvent)
+        .where(DeclarationEvent.declaration_id == declaration_id)
+        .order_by(col(DeclarationEvent.id))
+    ).all()
+
+
+def all_declarations(session: Session) -> Sequence[Declaration]:
+    return session.exec(select(Declaration).order_by(col(Declaration.id))).all()

@@ -1,0 +1,120 @@
+"""Output shapes of declarations: listing, detail and timeline, receipt, deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dsnlink.declarations.models import DeclarationStatus
+
+
+class CompanyRef(BaseModel):
+    id: uuid.UUID
+    siren: str
+    name: str
+
+
+class EstablishmentRef(BaseModel):
+    id: uuid.UUID
+    siret: str
+    name: str
+
+
+class AnomalyRead(BaseModel):
+    """One defect found by the norm controls (ids as in the official Messages sheet)."""
+
+    id: str
+    category: str = Field(description="bloquant or non-bloquant")
+    message: str
+    line: int | None = None
+    rubric: str | None = None
+    value: str | None = None
+
+
+class DeclarationSummary(BaseModel):
+    id: uuid.UUID
+    status: DeclarationStatus
+    nature: str = Field(description="S20.G00.05.001: 01 monthly DSN, 04/05/07 signalements, ...")
+    type: str = Field(description="S20.G00.05.002: 01 normal, 02 néant, 03 annule et remplace, ...")
+    month: str = Field(description="main month declared, YYYY-MM")
+    norm_version: str | None
+    company: CompanyRef
+    establishment: EstablishmentRef
+    individuals: int
+    filename: str | None
+    sha256: str = Field(description="SHA-256 of the file as received, decompressed")
+    size: int
+    received_at: datetime
+    deadline: datetime | None = Field(description="legal deadline (UTC)")
+    cutoff: datetime | None = Field(description="last moment the transmission is guaranteed (UTC)")
+    guaranteed: bool = Field(description="received before the cut-off: sending is guaranteed")
+    late: bool = Field(description="received after the legal deadline")
+    ordered_at: datetime | None
+    ordered_by_user_id: uuid.UUID | None
+    anomaly_count: int
+
+
+class DeclarationRead(DeclarationSummary):
+    anomalies: list[AnomalyRead] = Field(
+        description="norm anomalies (blocking ones for a rejected declaration); at most 1000"
+    )
+
+
+class EventRead(BaseModel):
+    status: DeclarationStatus
+    at: datetime
+    user_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None
+    detail: dict[str, Any]
+
+
+class DeclarationDetail(DeclarationRead):
+    timeline: list[EventRead]
+
+
+class DeclarationPage(BaseModel):
+    items: list[DeclarationSummary]
+    total: int = Field(description="how many declarations match the filters")
+    limit: int
+    offset: int
+
+
+class ReceiptRead(BaseModel):
+    """A receipt: `signature` is Ed25519, base64, over the canonical JSON of `payload` (keys
+    sorted, separators `,` and `:`, UTF-8)."""
+
+    payload: dict[str, Any]
+    signature: str
+    key_id: str
+
+
+class PublicKeyRead(BaseModel):
+    key_id: str
+    algorithm: str = "Ed25519"
+    public_key_pem: str
+
+
+class FiledDeclaration(BaseModel):
+    id: uuid.UUID
+    status: DeclarationStatus
+    nature: str
+    type: str
+    siret: str
+    received_at: datetime
+
+
+class CompanyDeadline(BaseModel):
+    company: CompanyRef
+    due_day: int
+    deadline: datetime | None
+    cutoff: datetime | None
+    rule: str
+    declarations: list[FiledDeclaration]
+
+
+class MonthDeadlines(BaseModel):
+    month: str
+    companies: list[CompanyDeadline]

@@ -1,0 +1,699 @@
+"""Rules of declarations: intake, receipts, the transmission order, tracking, quota, deadlines.
+
+Intake order of checks (each refusal stores nothing): size and encoding while streaming →
+identical bytes already received (409) → validation → SIREN/SIRET of the tenant (403) → for a
+valid declaration: payslip quota (422) and cut-off (422 unless `accept_late`). A declaration the
+norm controls reject is stored as `rejected`, so its anomalies can be read; it is never
+transmitted.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from dsnlink.clock import Clock
+from dsnlink.db import on_rollback
+from dsnlink.deadlines import compute_deadlines
+from dsnlink.declarations import repository
+from dsnlink.declarations.errors import (
+    AlreadyOrdered,
+    CutoffPassed,
+    DeclarationRejected,
+    DuplicateDeclaration,
+    ForeignEstablishment,
+    NotTransmittable,
+    QuotaExceeded,
+    UnidentifiableDeclaration,
+)
+from dsnlink.declarations.intake import stage_upload
+from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
+from dsnlink.declarations.repository import DeclarationFilters
+from dsnlink.declarations.schemas import (
+    AnomalyRead,
+    CompanyDeadline,
+    CompanyRef,
+    DeclarationDetail,
+    DeclarationPage,
+    DeclarationRead,
+    DeclarationSummary,
+    EstablishmentRef,
+    EventRead,
+    FiledDeclaration,
+    MonthDeadlines,
+    PublicKeyRead,
+    ReceiptRead,
+)
+from dsnlink.errors import DsnlinkError, InputError, NotFoundError
+from dsnlink.norm import validate_stream
+from dsnlink.security.blobs import BlobStore, StoredBlob
+from dsnlink.security.receipts import ReceiptSigner
+from dsnlink.tenants import repository as tenants_repository
+from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.models import Company, Establishment
+from dsnlink.tenants.schemas import Principal
+from dsnlink.transmission.queue import enqueue_transmission
+
+MAX_STORED_ANOMALIES = 1000
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+REPLACING_TYPES = frozenset({"03", "05"})
+
+
+@dataclass(frozen=True)
+class IntakeRuntime:
+    """The collaborators intake needs besides the session: storage, signing key, time, limit."""
+
+    blobs: BlobStore
+    signer: ReceiptSigner
+    clock: Clock
+    max_bytes: int
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+async def receive_declaration(
+    session: Session,
+    *,
+    principal: Principal,
+    chunks: AsyncIterable[bytes],
+    content_encoding: str | None,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+) -> DeclarationRead:
+    """Stream, store encrypted, validate and record a DSN file; optionally order its transmission.
+
+    Validation is CPU-bound and runs in a worker thread, so one large file never stalls the
+    event loop that serves every other request.
+    """
+    staged = await stage_upload(
+        chunks,
+        content_encoding=content_encoding,
+        max_bytes=runtime.max_bytes,
+        blobs=runtime.blobs,
+    )
+    try:
+        return await anyio.to_thread.run_sync(
+            functools.partial(
+                _record_staged,
+                session,
+                principal=principal,
+                staged=staged,
+                filename=filename,
+                accept_late=accept_late,
+                transmit=transmit,
+                runtime=runtime,
+            )
+        )
+    finally:
+        staged.path.unlink(missing_ok=True)
+
+
+def _anomaly_dict(anomaly: Any) -> dict[str, Any]:
+    return {
+        name: getattr(anomaly, name, None)
+        for name in ("id", "category", "message", "line", "rubric", "value")
+    }
+
+
+def _record_staged(
+    session: Session,
+    *,
+    principal: Principal,
+    staged: StoredBlob,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+) -> DeclarationRead:
+    tenant_id = principal.tenant_id
+    existing = repository.get_declaration_by_sha256(
+        session, tenant_id=tenant_id, sha256=staged.sha256
+    )
+    if existing is not None:
+        raise _duplicate(existing.id)
+
+    report = validate_stream(
+        runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key),
+        filename=filename or "upload",
+    )
+    anomalies = [_anomaly_dict(a) for a in report.anomalies]
+    company, establishment, summary = _identify(
+        session, tenant_id=tenant_id, declarations=report.declarations, anomalies=anomalies
+    )
+    nature, type_, month = summary.nature, summary.type, summary.month
+    deadline, cutoff = _deadlines_for(
+        nature=nature, type_=type_, month=month, due_day=company.due_day
+    )
+    now = runtime.clock.now()
+    status = DeclarationStatus.VALIDATED if report.valid else DeclarationStatus.REJECTED
+    if status is DeclarationStatus.VALIDATED:
+        _check_quota(
+            session,
+            company=company,
+            establishment=establishment,
+            nature=nature,
+            type_=type_,
+            month=month,
+            individuals=summary.individuals,
+        )
+        if cutoff is not None and now > cutoff and not accept_late:
+            raise CutoffPassed(
+                f"the cut-off for this declaration ({cutoff.isoformat()}) has passed; its legal "
+                f"deadline is {deadline.isoformat() if deadline else 'unknown'}. Send it again "
+                "with accept_late=true to have it transmitted without guarantee.",
+                deadline=deadline,
+                cutoff=cutoff,
+            )
+
+    declaration_id = uuid.uuid4()
+    final_path = runtime.blobs.final_path(tenant_id=tenant_id, declaration_id=declaration_id)
+    guaranteed = cutoff is None or now <= cutoff
+    receipt = runtime.signer.sign(
+        receipt_payload(
+            declaration_id=declaration_id,
+            sha256=staged.sha256,
+            received_at=now,
+            deadline=deadline,
+            cutoff=cutoff,
+            guaranteed=guaranteed,
+        )
+    )
+    declaration = Declaration(
+        id=declaration_id,
+        tenant_id=tenant_id,
+        company_id=company.id,
+        establishment_id=establishment.id,
+        status=status,
+        nature=nature,
+        type=type_,
+        month=month,
+        norm_version=report.norm_version,
+        individuals=summary.individuals,
+        filename=(filename or None) and filename[:255],
+        sha256=staged.sha256,
+        size=staged.size,
+        blob_path=str(final_path.relative_to(runtime.blobs.root)),
+        blob_wrapped_key=staged.wrapped_key,
+        anomalies=anomalies[:MAX_STORED_ANOMALIES],
+        anomaly_count=len(anomalies),
+        received_at=now,
+        deadline=deadline,
+        cutoff=cutoff,
+        guaranteed=guaranteed,
+        late=deadline is not None and now > deadline,
+        received_by_user_id=principal.user_id,
+        received_by_api_key_id=principal.api_key_id,
+        receipt_signature=receipt.signature,
+        receipt_key_id=receipt.key_id,
+    )
+    session.add(declaration)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Two identical uploads raced past the first check; the unique index decides.
+        raise _duplicate(None) from exc
+    _add_event(session, declaration, DeclarationStatus.RECEIVED, principal, now, size=staged.size)
+    _add_event(
+        session,
+        declaration,
+        status,
+        principal,
+        now,
+        anomaly_count=len(anomalies),
+        norm_version=report.norm_version,
+    )
+    runtime.blobs.promote(staged.path, final_path)
+    on_rollback(session, functools.partial(final_path.unlink, missing_ok=True))
+    if transmit and status is DeclarationStatus.VALIDATED:
+        _order(session, declaration=declaration, principal=principal, clock=runtime.clock)
+    session.flush()
+    return _describe(session, declaration, with_anomalies=True)
+
+
+def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
+    if declaration_id is None:
+        return DuplicateDeclaration("this exact file was already received for this tenant")
+    return DuplicateDeclaration(
+        f"this exact file was already received for this tenant as declaration {declaration_id}",
+        declaration_id=str(declaration_id),
+    )
+
+
+@dataclass(frozen=True)
+class _Identified:
+    nature: str
+    type: str
+    month: str
+    individuals: int
+
+
+def _identify(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    declarations: Sequence[Any],
+    anomalies: list[dict[str, Any]],
+) -> tuple[Company, Establishment, _Identified]:
+    """The tenant's company and establishment the file is about; every S20 block must be ours."""
+    found: list[tuple[Company, Establishment]] = []
+    for item in declarations:
+        siren, nic = item.siren, item.nic
+        if not (siren and nic and item.nature and item.type and item.month):
+            continue
+        establishment = tenants_repository.get_establishment_by_siret(
+            session, tenant_id=tenant_id, siret=siren + nic
+        )
+        if establishment is None:
+            company = tenants_repository.get_company_by_siren(
+                session, tenant_id=tenant_id, siren=siren
+            )
+            if company is None:
+                raise ForeignEstablishment(
+                    f"SIREN {siren} is not a company registered for this tenant",
+                    siren=siren,
+                    siret=siren + nic,
+                )
+            raise ForeignEstablishment(
+                f"SIRET {siren + nic} is not an establishment registered for company {siren}",
+                siren=siren,
+                siret=siren + nic,
+            )
+        company = tenants_repository.get_company(
+            session, tenant_id=tenant_id, company_id=establishment.company_id
+        )
+        assert company is not None  # an establishment always belongs to a company
+        found.append((company, establishment))
+    first = next(
+        (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None
+    )
+    if first is None or not found:
+        raise UnidentifiableDeclaration(
+            "no declaration with a readable nature, type, month, SIREN and NIC was found in the "
+            "file: it cannot be filed for any company",
+            anomalies=anomalies[:20],
+        )
+    company, establishment = found[0]
+    identified = _Identified(
+        nature=first.nature, type=first.type, month=first.month, individuals=first.individuals
+    )
+    return company, establishment, identified
+
+
+def _to_utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _deadlines_for(
+    *, nature: str, type_: str, month: str, due_day: int
+) -> tuple[datetime | None, datetime | None]:
+    # TODO: pass announced planned maintenances once dsnlink/contract keeps a maintenance table.
+    try:
+        computed = compute_deadlines(
+            nature=nature, type=type_, month=month, due_day=due_day, planned_maintenances=()
+        )
+    except InputError:
+        # A signalement's deadline runs from its event date, which intake does not read.
+        return None, None
+    return _to_utc(computed.deadline), _to_utc(computed.cutoff)
+
+
+def receipt_payload(
+    *,
+    declaration_id: uuid.UUID,
+    sha256: str,
+    received_at: datetime,
+    deadline: datetime | None,
+    cutoff: datetime | None,
+    guaranteed: bool,
+) -> dict[str, Any]:
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+    return {
+        "declaration_id": str(declaration_id),
+        "sha256": sha256,
+        "received_at": stamp(received_at),
+        "deadline": stamp(deadline),
+        "cutoff": stamp(cutoff),
+        "guaranteed": guaranteed,
+    }
+
+
+def _add_event(
+    session: Session,
+    declaration: Declaration,
+    status: DeclarationStatus,
+    principal: Principal | None,
+    at: datetime,
+    **detail: Any,
+) -> None:
+    session.add(
+        DeclarationEvent(
+            declaration_id=declaration.id,
+            status=status,
+            at=at,
+            user_id=principal.user_id if principal else None,
+            api_key_id=principal.api_key_id if principal else None,
+            detail=detail,
+        )
+    )
+
+
+# --- quota ---------------------------------------------------------------------------------------
+
+
+def payslips_counted(declarations: Iterable[tuple[uuid.UUID, str, str, int]]) -> int:
+    """Payslips of a year from (establishment, month, type, individuals), oldest first.
+
+    An annule-et-remplace (types 03 and 05) replaces what the establishment declared for that
+    month; any other type adds to it.
+    """
+    per_month: dict[tuple[uuid.UUID, str], int] = {}
+    for establishment_id, month, type_, individuals in declarations:
+        key = (establishment_id, month)
+        per_month[key] = individuals + (0 if type_ in REPLACING_TYPES else per_month.get(key, 0))
+    return sum(per_month.values())
+
+
+def _check_quota(
+    session: Session,
+    *,
+    company: Company,
+    establishment: Establishment,
+    nature: str,
+    type_: str,
+    month: str,
+    individuals: int,
+) -> None:
+    if nature != "01":
+        return
+    tenant = tenants_service.get_tenant_or_raise(session, tenant_id=company.tenant_id)
+    limit = tenants_service.payslip_limit(tenant)
+    if limit is None:
+        return
+    year = int(month[:4])
+    rows = [
+        (d.establishment_id, d.month, d.type, d.individuals)
+        for d in repository.list_monthly_for_year(session, company_id=company.id, year=year)
+    ]
+    used = payslips_counted(rows)
+    after = payslips_counted([*rows, (establishment.id, month, type_, individuals)])
+    if after > limit:
+        raise QuotaExceeded(
+            f"company {company.siren} would reach {after} payslips in {year}, over the limit of "
+            f"{limit} per company per year of the {tenant.offering} offering; ask the operator "
+            "to raise the tenant's limit",
+            siren=company.siren,
+            year=year,
+            limit=limit,
+            used=used,
+            requested=individuals,
+        )
+
+
+# --- the transmission order (mandate) ------------------------------------------------------------
+
+
+def _order(
+    session: Session, *, declaration: Declaration, principal: Principal, clock: Clock
+) -> None:
+    now = clock.now()
+    declaration.status = DeclarationStatus.ORDERED
+    declaration.ordered_at = now
+    declaration.ordered_by_user_id = principal.user_id
+    declaration.ordered_by_api_key_id = principal.api_key_id
+    session.add(declaration)
+    _add_event(session, declaration, DeclarationStatus.ORDERED, principal, now)
+    try:
+        enqueue_transmission(
+            session, declaration_id=declaration.id, ordered_by=principal.user_id, clock=clock
+        )
+    except IntegrityError as exc:
+        raise AlreadyOrdered(
+            f"the transmission of declaration {declaration.id} was already ordered",
+            declaration_id=str(declaration.id),
+        ) from exc
+
+
+def order_transmission(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, clock: Clock
+) -> DeclarationRead:
+    """Record who ordered the transmission and when, and queue it in the same transaction."""
+    declaration = get_declaration_or_raise(
+        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    )
+    tenants_service.require_activated(session, tenant_id=principal.tenant_id)
+    if declaration.ordered_at is not None:
+        raise AlreadyOrdered(
+            f"the transmission of declaration {declaration.id} was already ordered at "
+            f"{declaration.ordered_at.isoformat()}",
+            declaration_id=str(declaration.id),
+            ordered_at=declaration.ordered_at,
+            ordered_by_user_id=str(declaration.ordered_by_user_id),
+        )
+    if declaration.status == DeclarationStatus.REJECTED:
+        raise DeclarationRejected(
+            f"declaration {declaration.id} was rejected by the norm controls "
+            f"({declaration.anomaly_count} anomalies): it can never be transmitted; correct the "
+            "file and send it again",
+            declaration_id=str(declaration.id),
+            anomalies=[a for a in declaration.anomalies if a.get("category") == "bloquant"][:20],
+        )
+    if not DeclarationStatus(declaration.status).transmittable:
+        raise NotTransmittable(
+            f"declaration {declaration.id} is {declaration.status}: no order can be given",
+            declaration_id=str(declaration.id),
+            status=declaration.status,
+        )
+    _order(session, declaration=declaration, principal=principal, clock=clock)
+    session.flush()
+    return _describe(session, declaration, with_anomalies=True)
+
+
+# --- tracking ------------------------------------------------------------------------------------
+
+
+def get_declaration_or_raise(
+    session: Session, *, tenant_id: uuid.UUID, declaration_id: uuid.UUID
+) -> Declaration:
+    declaration = repository.get_declaration(
+        session, tenant_id=tenant_id, declaration_id=declaration_id
+    )
+    if declaration is None:
+        raise NotFoundError(f"no declaration {declaration_id}", declaration_id=str(declaration_id))
+    return declaration
+
+
+def _refs(
+    session: Session, declarations: Sequence[Declaration]
+) -> tuple[dict[uuid.UUID, Company], dict[uuid.UUID, Establishment]]:
+    companies: dict[uuid.UUID, Company] = {}
+    for company_id in {d.company_id for d in declarations}:
+        company = session.get(Company, company_id)
+        if company is not None:
+            companies[company_id] = company
+    establishments = {
+        e.id: e
+        for e in tenants_repository.list_establishments(session, company_ids=list(companies))
+    }
+    return companies, establishments
+
+
+def _summary_fields(
+    declaration: Declaration, company: Company, establishment: Establishment
+) -> dict[str, Any]:
+    return {
+        "id": declaration.id,
+        "status": DeclarationStatus(declaration.status),
+        "nature": declaration.nature,
+        "type": declaration.type,
+        "month": declaration.month,
+        "norm_version": declaration.norm_version,
+        "company": CompanyRef(id=company.id, siren=company.siren, name=company.name),
+        "establishment": EstablishmentRef(
+            id=establishment.id, siret=establishment.siret, name=establishment.name
+        ),
+        "individuals": declaration.individuals,
+        "filename": declaration.filename,
+        "sha256": declaration.sha256,
+        "size": declaration.size,
+        "received_at": declaration.received_at,
+        "deadline": declaration.deadline,
+        "cutoff": declaration.cutoff,
+        "guaranteed": declaration.guaranteed,
+        "late": declaration.late,
+        "ordered_at": declaration.ordered_at,
+        "ordered_by_user_id": declaration.ordered_by_user_id,
+        "anomaly_count": declaration.anomaly_count,
+    }
+
+
+def _describe(
+    session: Session, declaration: Declaration, *, with_anomalies: bool
+) -> DeclarationRead:
+    companies, establishments = _refs(session, [declaration])
+    return DeclarationRead(
+        **_summary_fields(
+            declaration,
+            companies[declaration.company_id],
+            establishments[declaration.establishment_id],
+        ),
+        anomalies=[AnomalyRead(**a) for a in declaration.anomalies] if with_anomalies else [],
+    )
+
+
+def list_declarations(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: DeclarationFilters,
+    limit: int,
+    offset: int,
+) -> DeclarationPage:
+    page, total = repository.list_declarations(
+        session, tenant_id=principal.tenant_id, filters=filters, limit=limit, offset=offset
+    )
+    companies, establishments = _refs(session, page)
+    return DeclarationPage(
+        items=[
+            DeclarationSummary(
+                **_summary_fields(d, companies[d.company_id], establishments[d.establishment_id])
+            )
+            for d in page
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def read_declaration(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID
+) -> DeclarationDetail:
+    declaration = get_declaration_or_raise(
+        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    )
+    described = _describe(session, declaration, with_anomalies=True)
+    timeline = [
+        EventRead(
+            status=DeclarationStatus(e.status),
+            at=e.at,
+            user_id=e.user_id,
+            api_key_id=e.api_key_id,
+            detail=e.detail,
+        )
+        for e in repository.list_events(session, declaration_id=declaration.id)
+    ]
+    return DeclarationDetail(**described.model_dump(), timeline=timeline)
+
+
+def read_receipt(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID
+) -> ReceiptRead:
+    declaration = get_declaration_or_raise(
+        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    )
+    return ReceiptRead(
+        payload=receipt_payload(
+            declaration_id=declaration.id,
+            sha256=declaration.sha256,
+            received_at=declaration.received_at,
+            deadline=declaration.deadline,
+            cutoff=declaration.cutoff,
+            guaranteed=declaration.guaranteed,
+        ),
+        signature=declaration.receipt_signature,
+        key_id=declaration.receipt_key_id,
+    )
+
+
+def receipt_public_key(signer: ReceiptSigner) -> PublicKeyRead:
+    return PublicKeyRead(key_id=signer.key_id, public_key_pem=signer.public_key_pem())
+
+
+def read_file(session: Session, *, declaration_id: uuid.UUID, blobs: BlobStore) -> Iterable[bytes]:
+    """The stored file, decrypted chunk by chunk (for the transmission worker)."""
+    declaration = session.get(Declaration, declaration_id)
+    if declaration is None:
+        raise NotFoundError(f"no declaration {declaration_id}", declaration_id=str(declaration_id))
+    return blobs.read(
+        blobs.root / Path(declaration.blob_path), wrapped_key=declaration.blob_wrapped_key
+    )
+
+
+def rewrap_file_keys(session: Session, *, blobs: BlobStore) -> int:
+    """Re-wrap every stored file's data key with the newest master key; returns how many."""
+    count = 0
+    for declaration in repository.all_declarations(session):
+        declaration.blob_wrapped_key = blobs.keyring.rotate(
+            declaration.blob_wrapped_key.encode("ascii")
+        ).decode("ascii")
+        session.add(declaration)
+        count += 1
+    session.flush()
+    return count
+
+
+# --- deadlines of a month ------------------------------------------------------------------------
+
+
+def month_deadlines(session: Session, *, principal: Principal, month: str) -> MonthDeadlines:
+    """Per company: the monthly DSN's deadline and cut-off, and what was filed for that month."""
+    if not MONTH_RE.match(month):
+        raise InputError(f"month must be YYYY-MM, not {month!r}", month=month)
+    companies = tenants_repository.list_companies(session, tenant_id=principal.tenant_id)
+    establishments = {
+        e.id: e
+        for e in tenants_repository.list_establishments(
+            session, company_ids=[c.id for c in companies]
+        )
+    }
+    filed = repository.list_for_month(session, tenant_id=principal.tenant_id, month=month)
+    result = []
+    for company in companies:
+        try:
+            computed = compute_deadlines(
+                nature="01", type="01", month=month, due_day=company.due_day
+            )
+            deadline, cutoff, rule = (
+                _to_utc(computed.deadline),
+                _to_utc(computed.cutoff),
+                computed.rule,
+            )
+        except DsnlinkError as exc:
+            deadline, cutoff, rule = None, None, str(exc)
+        result.append(
+            CompanyDeadline(
+                company=CompanyRef(id=company.id, siren=company.siren, name=company.name),
+                due_day=company.due_day,
+                deadline=deadline,
+                cutoff=cutoff,
+                rule=rule,
+                declarations=[
+                    FiledDeclaration(
+                        id=d.id,
+                        status=DeclarationStatus(d.status),
+                        nature=d.nature,
+                        type=d.type,
+                        siret=establishments[d.establishment_id].siret,
+                        received_at=d.received_at,
+                    )
+                    for d in filed
+                    if d.company_id == company.id
+                ],
+            )
+        )
+    return MonthDeadlines(month=month, companies=result)

@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so `dsnlink db upgrade` works when installed."""

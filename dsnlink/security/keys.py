@@ -1,0 +1,98 @@
+"""Master keys (Fernet, rotating) and the development key files generated into data_dir.
+
+`DSNLINK_ENCRYPTION_KEYS` lists Fernet keys, newest first: the first encrypts, all decrypt, so a
+new key is put in front and `dsnlink keys rotate` re-encrypts everything with it before the old
+one is dropped. Outside development and demo, missing keys are refused; in development they are
+generated once into `data_dir/keys/` with 0600 permissions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from dsnlink.config import Settings
+from dsnlink.security.errors import CorruptSecretError, KeyConfigurationError
+
+GENERATED_KEYS_ENVIRONMENTS = frozenset({"development", "demo"})
+ENCRYPTION_KEYS_FILE = "encryption-keys"
+
+
+class Keyring:
+    """The configured master keys: encrypt with the newest, decrypt with any."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise KeyConfigurationError("no encryption key configured (DSNLINK_ENCRYPTION_KEYS)")
+        try:
+            self._fernets = [Fernet(key) for key in keys]
+        except ValueError as exc:
+            raise KeyConfigurationError(
+                "DSNLINK_ENCRYPTION_KEYS must hold url-safe base64 Fernet keys of 32 bytes"
+            ) from exc
+        self._multi = MultiFernet(self._fernets)
+
+    @classmethod
+    def from_text(cls, text: str) -> Keyring:
+        return cls([part.strip().encode() for part in text.split(",") if part.strip()])
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return self._multi.encrypt(plaintext)
+
+    def decrypt(self, token: bytes) -> bytes:
+        try:
+            return self._multi.decrypt(token)
+        except InvalidToken as exc:
+            raise CorruptSecretError("a stored secret cannot be decrypted with the keys") from exc
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same secret, re-encrypted with the newest key."""
+        try:
+            return self._multi.rotate(token)
+        except InvalidToken as exc:
+            raise CorruptSecretError("a stored secret cannot be decrypted with the keys") from exc
+
+    def encrypt_text(self, plaintext: str) -> str:
+        return self.encrypt(plaintext.encode()).decode("ascii")
+
+    def decrypt_text(self, token: str) -> str:
+        return self.decrypt(token.encode("ascii")).decode()
+
+
+def generate_fernet_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+def write_secret_file(path: Path, content: bytes) -> None:
+    """Create `path` readable by its owner only; never overwrite an existing key."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+
+
+def development_key_file(settings: Settings, name: str, make: Callable[[], bytes]) -> bytes:
+    """The content of a key file in data_dir/keys, generated on first use."""
+    path = settings.data_dir / "keys" / name
+    if not path.exists():
+        # Another process may generate it first: then read theirs.
+        with contextlib.suppress(FileExistsError):
+            write_secret_file(path, make())
+    return path.read_bytes()
+
+
+def keyring_from_settings(settings: Settings) -> Keyring:
+    if settings.encryption_keys:
+        return Keyring.from_text(settings.encryption_keys)
+    if settings.environment not in GENERATED_KEYS_ENVIRONMENTS:
+        raise KeyConfigurationError(
+            f"DSNLINK_ENCRYPTION_KEYS must be set in the {settings.environment} environment"
+        )
+    text = development_key_file(
+        settings, ENCRYPTION_KEYS_FILE, lambda: generate_fernet_key().encode()
+    )
+    return Keyring.from_text(text.decode("ascii"))

@@ -1,0 +1,1 @@
+"""Tenants (clients), their users and API keys, companies, establishments and declarants."""

@@ -1,0 +1,103 @@
+"""`dsnlink tenant ...`: the operator's tenant commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from dsnlink import db
+from dsnlink.clock import SystemClock
+from dsnlink.config import get_settings
+from dsnlink.contract.offerings import DEFAULT_OFFERING_ID
+from dsnlink.tenants import service
+from dsnlink.tenants.models import Formula
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("tenant", help="create and manage tenants (operator)")
+    commands = parser.add_subparsers(dest="tenant_command", metavar="ACTION")
+    commands.required = True
+
+    create = commands.add_parser(
+        "create", help="create a tenant and its administrator; print its activation key once"
+    )
+    create.add_argument("name")
+    create.add_argument("--admin", required=True, metavar="EMAIL", help="first SaaS administrator")
+    create.add_argument("--offering", default=DEFAULT_OFFERING_ID)
+    create.add_argument("--formula", default=Formula.OPEN, choices=[f.value for f in Formula])
+    create.add_argument(
+        "--no-key", action="store_true", help="do not generate the API key (tenant not activated)"
+    )
+    create.add_argument("--json", action="store_true", help='print {"tenant_id", "api_key"}')
+    create.set_defaults(func=run_create)
+
+    listing = commands.add_parser("list", help="list tenants")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=run_list)
+
+    limit = commands.add_parser("set-limit", help="raise (or set) a tenant's payslip limit")
+    limit.add_argument("tenant", help="tenant id or name")
+    limit.add_argument("--payslips", type=int, required=True, help="per company per year")
+    limit.set_defaults(func=run_set_limit)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    settings.check_secrets()
+    engine = db.engine_from_settings(settings)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            created = service.create_tenant(
+                session,
+                name=args.name,
+                admin_email=args.admin,
+                offering=args.offering,
+                formula=args.formula,
+                with_key=not args.no_key,
+                secret=settings.secret_key,
+                clock=SystemClock(),
+            )
+            tenant_id = str(created.tenant.id)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps({"tenant_id": tenant_id, "api_key": created.api_key}))
+    elif created.api_key:
+        print(f"tenant {args.name} created: {tenant_id}")
+        print(f"API key (shown once, keep it safe): {created.api_key}")
+    else:
+        print(f"tenant {args.name} created: {tenant_id} (not activated: no API key yet)")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    engine = db.engine_from_settings(get_settings())
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            tenants = [service.describe_tenant(t) for t in service.list_tenants(session)]
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([t.model_dump(mode="json") for t in tenants]))
+        return 0
+    for t in tenants:
+        activated = t.activated_at.isoformat() if t.activated_at else "not activated"
+        print(
+            f"{t.id}  {t.name}  {t.offering}/{t.formula}  "
+            f"payslips/company/year: {t.payslips_per_company_per_year}  {activated}"
+        )
+    return 0
+
+
+def run_set_limit(args: argparse.Namespace) -> int:
+    engine = db.engine_from_settings(get_settings())
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            tenant = service.set_payslip_limit(
+                session, reference=args.tenant, payslips=args.payslips
+            )
+            name, limit = tenant.name, tenant.payslip_limit
+    finally:
+        engine.dispose()
+    print(f"tenant {name}: {limit} payslips per company per year")
+    return 0

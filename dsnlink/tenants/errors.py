@@ -1,0 +1,55 @@
+"""Errors of tenants, users, API keys and companies; branches of dsnlink.errors.
+
+ForbiddenError
+├── AuthenticationRequired        no API key, a malformed, unknown or revoked one
+├── AdministratorRequired         the caller's role may not do this
+└── TenantNotActivated            nothing is transmitted before the tenant's first API key
+ConflictError
+├── LastAdministrator             the tenant's last SaaS administrator cannot be removed
+├── ExternalAdministratorExists   a tenant has at most one external administrator
+├── AlreadyExists                 a tenant, user, company or establishment already registered
+└── ApiKeyRevoked                 the key was already revoked
+InputError
+├── InvalidSiren                  a SIREN whose check digit is wrong
+└── InvalidSiret                  a SIRET (SIREN + NIC) whose check digit is wrong
+"""
+
+from __future__ import annotations
+
+from dsnlink.errors import ConflictError, ForbiddenError, InputError
+
+
+class AuthenticationRequired(ForbiddenError):
+    code = "unauthenticated"
+
+
+class AdministratorRequired(ForbiddenError):
+    code = "administrator-required"
+
+
+class TenantNotActivated(ForbiddenError):
+    code = "tenant-not-activated"
+
+
+class LastAdministrator(ConflictError):
+    code = "last-administrator"
+
+
+class ExternalAdministratorExists(ConflictError):
+    code = "external-administrator-exists"
+
+
+class AlreadyExists(ConflictError):
+    code = "already-exists"
+
+
+class ApiKeyRevoked(ConflictError):
+    code = "api-key-revoked"
+
+
+class InvalidSiren(InputError):
+    code = "invalid-siren"
+
+
+class InvalidSiret(InputError):
+    code = "invalid-siret"
