@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-import httpx
-import pytest
-from fastapi import FastAPI
-from mock_helpers import CONCENTRATOR, DECLARANT, START, Session, declarant_part, login
+# This folder has the package's name and no __init__.py; once tests/ is on sys.path it would be
+# imported as a namespace package in place of the real one, unless the repository root is there
+# too (a regular package anywhere on sys.path wins over a namespace portion).
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+if getattr(sys.modules.get("mock_netentreprises"), "__file__", "") is None:
+    del sys.modules["mock_netentreprises"]
 
-from mock_netentreprises import ManualClock, MockConfig, create_app
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from mock_helpers import (  # noqa: E402
+    CONCENTRATOR,
+    DECLARANT,
+    START,
+    Session,
+    declarant_part,
+    login,
+)
+
+from mock_netentreprises import ManualClock, MockConfig, create_app  # noqa: E402
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 import pytest
-from mock_helpers import DECLARANT, Session, build_dsn, identifiants
+from mock_helpers import DECLARANT, START, Session, build_dsn, identifiants, login
 
+from mock_netentreprises import ManualClock, MockConfig, create_app
 from mock_netentreprises.app import ConnectionDropped
 
 AUTH = "/authentifier/1.0/"
@@ -123,3 +125,25 @@ async def test_config_round_trip_and_reset(client: httpx.AsyncClient) -> None:
     assert config["return_delays"]["61"] == 10  # the others keep their default
     await client.post("/_mock/reset")
     assert (await client.get("/_mock/config")).json()["fail_rate"] == 0.0
+
+
+async def test_state_file_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    clock = ManualClock(START)
+    first = create_app(MockConfig(), clock=clock, state_file=state)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=first), base_url="http://m"
+    ) as a:
+        token = await login(a, DECLARANT, "97")
+        deposit = await Session(a, f"DSNLogin jeton={token}").deposit(build_dsn())
+        assert deposit.status_code == 200
+    second = create_app(MockConfig(), clock=clock, state_file=state)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=second), base_url="http://m"
+    ) as b:
+        deposits = (await b.get("/_mock/deposits")).json()
+        assert len(deposits) == 1
+        session = Session(b, f"DSNLogin jeton={token}")
+        response = await session.get(f"/lister-retours-flux/1.0/{deposits[0]['idflux']}")
+        assert response.status_code == 200
+        assert "<nature>10</nature>" in response.text
