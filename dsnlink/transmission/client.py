@@ -37,7 +37,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -200,7 +200,6 @@ class _ExchangeContext:
     method: str
     url: str
     declarant_siret: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DepositPointClient:
@@ -282,9 +281,7 @@ class DepositPointClient:
                 and now < current.expires_at
             ):
                 return current.value
-            token = self._retrying(
-                lambda state: self._login(state), max_attempts=self._retry.max_attempts
-            )
+            token = self._retrying(self._login, max_attempts=self._retry.max_attempts)
             self._token = token
             return token.value
 
@@ -325,6 +322,11 @@ class DepositPointClient:
                     + (f": {server_message}" if server_message else "")
                     + _realm_suffix(response),
                     server_message=server_message,
+                    operation=Operation.AUTHENTICATE, http_status=status,
+                )
+            if status == 404:
+                raise DepositPointUnavailable(
+                    "authentication service not available (404)",
                     operation=Operation.AUTHENTICATE, http_status=status,
                 )
             if status == 422:

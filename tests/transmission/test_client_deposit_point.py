@@ -226,6 +226,13 @@ def test_authentication_transient_then_success_is_retried_with_backoff(
     assert attempts[0].operation is Operation.AUTHENTICATE
 
 
+def test_authentication_404_is_transient_and_retried(client, router):
+    route = router.post(AUTH).mock(side_effect=[httpx.Response(404), token_response("T1")])
+
+    assert client.authenticate() == "T1"
+    assert route.call_count == 2
+
+
 def test_authentication_retries_are_bounded(client, router, attempts):
     route = router.post(AUTH).mock(return_value=httpx.Response(503))
 
