@@ -255,8 +255,13 @@ class Transcodification:
 
     @classmethod
     def from_mapping(cls, data: Any) -> Transcodification:
-        """Accept {table: {code: label}}, {table: [{code, label}]} or those under a "tables" key."""
-        if isinstance(data, dict) and isinstance(data.get("tables"), dict | list):
+        """Accept {table: {code: label}}, {table: [{code, label}]} or those under a "tables" key
+        (the shipped file keeps the official tables there and adds return_natures,
+        return_statuses and crm_codes beside it)."""
+        if isinstance(data, dict) and isinstance(data.get("tables"), dict):
+            beside = {k: v for k, v in data.items() if k != "tables" and isinstance(v, dict)}
+            data = {**beside, **data["tables"]}
+        elif isinstance(data, dict) and isinstance(data.get("tables"), list):
             data = data["tables"]
         tables: dict[str, dict[str, str]] = {}
         if isinstance(data, list):
@@ -306,7 +311,12 @@ def describe(parsed: ParsedReturn, transco: Transcodification | None = None) -> 
     """Human labels for the codes of a return (what the gateway's screens show)."""
     table = transco or load_transcodification()
     labels: dict[str, str | None] = {
-        "nature": RETURN_NATURES.get(parsed.nature or ""),
+        "nature": table.label("return_natures", parsed.nature)
+        or RETURN_NATURES.get(parsed.nature or ""),
+        "status": table.label("return_statuses", parsed.status.value if parsed.status else None),
+        "crm_code": table.label(
+            "crm_codes", str(parsed.crm_code) if parsed.crm_code is not None else None
+        ),
         "point_de_depot": table.label("point_de_depot", parsed.point_de_depot),
         "essai_reel": table.label("code_envoi", parsed.essai_reel),
     }

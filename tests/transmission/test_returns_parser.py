@@ -292,3 +292,15 @@ def test_transcodification_json_shapes(tmp_path, shape):
 
     assert table.label("nature_declaration", "01") == "DSN mensuelle"
     assert table.label("nature_declaration", "99") is None
+
+
+def test_shipped_transcodification_labels_a_return_at_run_time():
+    crm = sample("exemple_retour_61_CRM_URSSAF.xml")
+
+    labels = describe(crm)  # reads schemas/netentreprises/transcodification.json
+
+    assert labels["nature"] == "URSSAF - compte rendu métier agrégé"
+    assert labels["status"] == "Traité sans anomalie"
+    assert labels["crm_code"] == "Acceptée avec anomalies non bloquantes"
+    assert labels["point_de_depot"] == "Net-entreprises"
+    assert labels["declaration.1.type"] == "déclaration annule et remplace intégral"
