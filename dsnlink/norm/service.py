@@ -97,15 +97,15 @@ def _nir_department_forbidden(dept: str, birth_year: int) -> bool:
 def _key_ok(check: str, value: str, context_siren: str | None) -> bool | None:
     """Key check of an identifier; None when it cannot be checked (no SIREN in context)."""
     if check == "siren":
-        return value.isdigit() and stdnum_siren.is_valid(value)
+        return value.isascii() and value.isdigit() and stdnum_siren.is_valid(value)
     if check == "siret":
-        return value.isdigit() and stdnum_siret.is_valid(value)
+        return value.isascii() and value.isdigit() and stdnum_siret.is_valid(value)
     if check == "siret_siren":
-        return value[:9].isdigit() and stdnum_siren.is_valid(value[:9])
+        return value[:9].isascii() and value[:9].isdigit() and stdnum_siren.is_valid(value[:9])
     if check == "nic":
         if not context_siren or not stdnum_siren.is_valid(context_siren):
             return None
-        return value.isdigit() and stdnum_siret.is_valid(context_siren + value)
+        return value.isascii() and value.isdigit() and stdnum_siret.is_valid(context_siren + value)
     if check == "iban":
         return stdnum_iban.is_valid(value)
     return None
@@ -161,8 +161,8 @@ class _Validator:
         self.max_anomalies = max_anomalies
         self.today = today
         self.lineno = 0
-        self.rubric_lines = 0
-        self.rubric_lines_at_s90 = 0
+        self.non_rubric = 0  # lines that are not rubric lines (empty, malformed, too long)
+        self.rubric_lines_at_s90: int | None = None
         self.stack: list[_Frame] = [_Frame(ROOT, b"", 0)]
         self.cur_block: bytes | None = None
         self.cur_field = b""
@@ -301,42 +301,41 @@ class _Validator:
         specs = self.specs
         cur_block = self.cur_block
         cur_field = self.cur_field
-        lineno = self.lineno
-        rubric_lines = self.rubric_lines
+        first = self.lineno + 1
         date_cache = self.date_cache
+        known_line = self.line_cache.get
+        remember = self.line_cache.__setitem__
         add = self.add
-        s90 = self.block_ids.get(b"S90.G00.90")
-        line_cache = self.line_cache
-        for raw in lines:
-            lineno += 1
+        place = self._place
+        for lineno, raw in enumerate(lines, first):
+            known = known_line(raw)
+            if known is not None:
+                # Byte-identical to a line already found valid: only its place in the tree is new.
+                block, fld = known
+                if block is cur_block and fld > cur_field:
+                    cur_field = fld
+                else:
+                    self.cur_field = cur_field
+                    cur_block, cur_field = place(block, fld, lineno)
+                continue
+            line = raw
             n = len(raw)
             if crlf and raw[-1:] == b"\r":
                 raw = raw[:-1]
                 n -= 1
                 if n > MAX_LINE - 2:
+                    self.non_rubric += 1
                     add("DSNLINK-FMT-01", lineno, None, raw[:80])
                     continue
             elif n > MAX_LINE - 1:
+                self.non_rubric += 1
                 add("DSNLINK-FMT-01", lineno, None, raw[:80])
-                continue
-            known = line_cache.get(raw)
-            if known is not None:
-                # Byte-identical to a line already found valid: only its place in the tree is new.
-                rubric_lines += 1
-                block, fld = known
-                if block is not cur_block or fld <= cur_field:
-                    self.lineno = lineno
-                    self.cur_field = cur_field
-                    cur_block, cur_field = self._place(block, fld, lineno)
-                else:
-                    cur_field = fld
-                if block is s90:
-                    self.rubric_lines_at_s90 = rubric_lines
                 continue
             bad_encoding = False
             if check_encoding and (not raw.isascii() or _CTRL_LINE.search(raw)):
                 bad_encoding = self._encoding(raw, lineno)
             if n < 17 or raw[14] != 44 or raw[15] != 39 or raw[-1] != 39:
+                self.non_rubric += 1
                 if n == 0:
                     add("DSNLINK-FMT-02", lineno, None, None)
                 elif not bad_encoding:
@@ -346,22 +345,19 @@ class _Validator:
             if spec is None:
                 rid = raw[:14]
                 if _ID_SHAPE.fullmatch(rid):
-                    rubric_lines += 1
                     add("DSNLINK-FMT-06", lineno, rid.decode("latin-1"), raw[16:-1],
                         version=self.cat.version)
-                elif not bad_encoding:
-                    add("DSNLINK-FMT-03", lineno, None, raw)
+                else:
+                    self.non_rubric += 1
+                    if not bad_encoding:
+                        add("DSNLINK-FMT-03", lineno, None, raw)
                 continue
-            rubric_lines += 1
             block, fld, mn, mx, pattern, values, kind, hook, rid = spec
-            if block is not cur_block or fld <= cur_field:
-                self.lineno = lineno
-                self.cur_field = cur_field
-                cur_block, cur_field = self._place(block, fld, lineno)
-            else:
+            if block is cur_block and fld > cur_field:
                 cur_field = fld
-            if block is s90:
-                self.rubric_lines_at_s90 = rubric_lines
+            else:
+                self.cur_field = cur_field
+                cur_block, cur_field = place(block, fld, lineno)
             if bad_encoding:
                 continue
             lv = n - 17
@@ -391,12 +387,11 @@ class _Validator:
             if hook is not None:
                 self.lineno = lineno
                 hook(rid, raw[16:-1].decode("latin-1"), lineno)
-            elif len(line_cache) < LINE_CACHE_SIZE:
-                line_cache[raw] = (block, fld)
+            elif len(self.line_cache) < LINE_CACHE_SIZE:
+                remember(line, (block, fld))
         self.cur_block = cur_block
         self.cur_field = cur_field
-        self.lineno = lineno
-        self.rubric_lines = rubric_lines
+        self.lineno = first - 1 + len(lines)
 
     def _encoding(self, raw: bytes, lineno: int) -> bool:
         if _UTF8_SEQ.search(raw):
@@ -437,6 +432,7 @@ class _Validator:
                 self.add("DSNLINK-STR-07", lineno, None, None)
         if self.after_s90 and block != b"S90.G00.90" and not self.after_s90_reported:
             self.after_s90_reported = True
+            self.rubric_lines_at_s90 = lineno - 1 - self.non_rubric
             self.add("DSNLINK-STR-06", lineno, None, None)
         if stack[-1].block is block:
             self._close(stack.pop())
@@ -666,9 +662,12 @@ class _Validator:
         declarations = report.declarations
         if "001" in self.s90:
             declared, lineno = self.s90["001"]
-            if declared.isdigit() and int(declared) != self.rubric_lines_at_s90:
+            actual = self.rubric_lines_at_s90
+            if actual is None:
+                actual = self.lineno - self.non_rubric
+            if declared.isdigit() and int(declared) != actual:
                 self.add("DSNLINK-TOT-01", lineno, "S90.G00.90.001", declared,
-                         declared=declared, actual=self.rubric_lines_at_s90)
+                         declared=declared, actual=actual)
         elif self.after_s90:
             self.add("DSNLINK-STR-08", None, "S90.G00.90.001", None,
                      name="S90.G00.90.001", block="S90.G00.90")
