@@ -44,8 +44,9 @@ MAX_LINE = 256  # characters, end of line included
 OVERFLOW_KEEP = 300  # bytes kept of an over-long line (enough to report it)
 DEFAULT_MAX_ANOMALIES = 1000
 VALUE_SHOWN = 100
-DATE_CACHE_SIZE = 100_000
-LINE_CACHE_SIZE = 50_000  # distinct valid lines remembered (bounded, whatever the file size)
+DATE_CACHE_SIZE = 4096
+MAX_DECLARATIONS = 10_000  # summaries kept; more S20 blocks are still counted and checked
+LINE_CACHE_SIZE = 8192  # distinct valid lines remembered: the frequent ones come early
 ROOT = b""
 
 ProgressCallback = Callable[[int], None]
@@ -82,6 +83,11 @@ def _is_birth_date(v: bytes) -> bool:
     return _is_calendar_date(v)
 
 
+def _nir_key(nir: str) -> int:
+    """A NIR (13 characters, digits or 2A/2B, already checked by its regexp) as an int."""
+    return int(nir, 36)
+
+
 def _trailing_nines(nir: str) -> int:
     return len(nir) - len(nir.rstrip("9"))
 
@@ -116,7 +122,6 @@ class _Frame:
     """One open block occurrence on the depth-first stack."""
 
     block: bytes
-    last_field: bytes
     line: int
     counts: dict[bytes, int] = field(default_factory=dict)
     last_rank: int = -1
@@ -138,7 +143,8 @@ class _Individual:
 class _Declaration:
     summary: DeclarationSummary
     lines: dict[str, int] = field(default_factory=dict)
-    nirs: set[str] = field(default_factory=set)
+    # NIRs seen, as base-36 integers: half the memory of strings on big declarations.
+    nirs: set[int] = field(default_factory=set)
     ntts: set[str] = field(default_factory=set)
     non_salaried: int = 0
 
@@ -163,13 +169,15 @@ class _Validator:
         self.lineno = 0
         self.non_rubric = 0  # lines that are not rubric lines (empty, malformed, too long)
         self.rubric_lines_at_s90: int | None = None
-        self.stack: list[_Frame] = [_Frame(ROOT, b"", 0)]
+        self.stack: list[_Frame] = [_Frame(ROOT, 0)]
         self.cur_block: bytes | None = None
         self.cur_field = b""
         self.seen_first = False
         self.after_s90 = False
         self.after_s90_reported = False
         self.decl: _Declaration | None = None
+        self.declaration_count = 0
+        self.all_without_individual = True  # every declaration so far: nature 01, type 02/05
         self.indiv: _Individual | None = None
         self.context: dict[str, str] = {}
         self.envoi_lines: dict[str, int] = {}
@@ -425,7 +433,6 @@ class _Validator:
     def _place(self, block: bytes, fld: bytes, lineno: int) -> tuple[bytes, bytes]:
         """Open the occurrence of `block` that this line starts; returns the new (block, field)."""
         stack = self.stack
-        stack[-1].last_field = self.cur_field
         if not self.seen_first:
             self.seen_first = True
             if block != b"S10.G00.00":
@@ -447,7 +454,7 @@ class _Validator:
             else:
                 self.add("DSNLINK-STR-01", lineno, None, None, block=block.decode(),
                          parent=parent_block.decode() or "(racine)")
-                stack.append(_Frame(block, fld, lineno, orphan=True))
+                stack.append(_Frame(block, lineno, orphan=True))
                 return block, fld
         parent = stack[-1]
         count = parent.counts.get(block, 0) + 1
@@ -462,14 +469,16 @@ class _Validator:
         else:
             parent.last_rank = rank
             parent.last_child = block
-        stack.append(_Frame(block, fld, lineno))
+        stack.append(_Frame(block, lineno))
         self._opened(block, count, lineno)
         return block, fld
 
     def _opened(self, block: bytes, count: int, lineno: int) -> None:
         if block == b"S20.G00.05":
             self.decl = _Declaration(DeclarationSummary(line=lineno))
-            self.report.declarations.append(self.decl.summary)
+            self.declaration_count += 1
+            if len(self.report.declarations) < MAX_DECLARATIONS:
+                self.report.declarations.append(self.decl.summary)
             if count == 2 and self.m2m:
                 self.add("S20.G00.05.001/CST-11", lineno, "S20.G00.05.001", None)
         elif block == b"S21.G00.30":
@@ -594,9 +603,10 @@ class _Validator:
             elif _trailing_nines(nir) > 5:
                 self.add(f"{rid}/CCH-16", ind.nir_line, rid, nir)
             if decl is not None:
-                if nir in decl.nirs:
+                key = _nir_key(nir)
+                if key in decl.nirs:
                     self.add(f"{rid}/CCH-14", ind.nir_line, rid, nir)
-                decl.nirs.add(nir)
+                decl.nirs.add(key)
             if birth_year is not None and ind.birth is not None and nir[1:] != "9" * 12:
                 if _nir_department_forbidden(nir[5:7], birth_year):
                     self.add(f"{rid}/CCH-11", ind.nir_line, rid, nir)
@@ -617,6 +627,8 @@ class _Validator:
             return
         s = decl.summary
         line = decl.lines.get
+        if not (s.nature == "01" and s.type in ("02", "05")):
+            self.all_without_individual = False
         for rid in ("S20.G00.05.001", "S20.G00.05.002", "S20.G00.05.003", "S20.G00.05.005"):
             if rid not in decl.lines:
                 self.add("DSNLINK-STR-08", s.line, rid, None, name=rid, block="S20.G00.05")
@@ -653,13 +665,11 @@ class _Validator:
         if self.lineno == 0:
             self.add("DSNLINK-FMT-05", None, None, None)
             return
-        self.stack[-1].last_field = self.cur_field
         if self.declared_version is None:
             self.add("DSNLINK-NORM-02", None, "S10.G00.00.006", None, found="absente",
                      used=self.cat.version)
         while self.stack:
             self._close(self.stack.pop())
-        declarations = report.declarations
         if "001" in self.s90:
             declared, lineno = self.s90["001"]
             actual = self.rubric_lines_at_s90
@@ -673,17 +683,19 @@ class _Validator:
                      name="S90.G00.90.001", block="S90.G00.90")
         if "002" in self.s90:
             declared, lineno = self.s90["002"]
-            if declared.isdigit() and int(declared) != len(declarations):
+            if declared.isdigit() and int(declared) != self.declaration_count:
                 self.add("DSNLINK-TOT-02", lineno, "S90.G00.90.002", declared,
-                         declared=declared, actual=len(declarations))
+                         declared=declared, actual=self.declaration_count)
         elif self.after_s90:
             self.add("DSNLINK-STR-08", None, "S90.G00.90.002", None,
                      name="S90.G00.90.002", block="S90.G00.90")
-        if report.envoi_type is not None and declarations:
-            all_empty = all(d.nature == "01" and d.type in ("02", "05") for d in declarations)
-            if (report.envoi_type == "02") != all_empty:
-                self.add("S10.G00.00.008/CCH-11", self.envoi_lines.get("S10.G00.00.008"),
-                         "S10.G00.00.008", report.envoi_type)
+        if (
+            report.envoi_type is not None
+            and self.declaration_count
+            and (report.envoi_type == "02") != self.all_without_individual
+        ):
+            self.add("S10.G00.00.008/CCH-11", self.envoi_lines.get("S10.G00.00.008"),
+                     "S10.G00.00.008", report.envoi_type)
         report.anomalies.sort(key=lambda a: a.line if a.line is not None else 1 << 62)
         if report.truncated:
             listed = len(report.anomalies)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from dsnlink.cli import main
+from dsnlink.norm import cli
 
 from .builder import build, build_lines, line_of, render, replace
 
@@ -86,3 +89,26 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["validate"])
     assert exc.value.code == 2
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_tty_for_large_files(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["validate", str(files["gz"])]) == 0
+    assert "good.dsn.gz: 100%" in tty.getvalue()
+
+
+def test_no_progress_when_stderr_is_not_a_tty(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    assert main(["validate", str(files["good"])]) == 0
+    assert capsys.readouterr().err == ""
