@@ -201,3 +201,42 @@ def test_unsupported_norm_version() -> None:
     report = check(build(version="P23V01"))
     assert found(report, "DSNLINK-NORM-02") == [(5, "S10.G00.00.006")]
     assert report.norm_version == "P23V01"
+
+
+def _insert_after(lines: list[tuple[str, str]], rubric: str, extra: list[tuple[str, str]]
+                  ) -> list[tuple[str, str]]:
+    at = line_of(lines, rubric)
+    lines = lines[:at] + extra + lines[at:]
+    return replace(lines, "S90.G00.90.001", str(len(lines)))
+
+
+@pytest.mark.parametrize(
+    ("iban", "valid"),
+    [("FR7630006000011234567890189", True), ("FR7630006000011234567890188", False)],
+)
+def test_iban_key(iban: str, valid: bool) -> None:
+    lines = _insert_after(build_lines(), "S21.G00.11.005", [
+        ("S21.G00.12.001", "01"), ("S21.G00.12.002", "AGRIFRPP"), ("S21.G00.12.003", iban),
+    ])
+    report = check(render(lines))
+    assert report.valid is valid
+    if not valid:
+        assert found(report, "S21.G00.12.003/CSL-11") == [
+            (line_of(lines, "S21.G00.12.003"), "S21.G00.12.003")
+        ]
+
+
+@pytest.mark.parametrize(
+    ("siret", "expected"),
+    [
+        ("73282932000074", []),
+        ("35600000049837", []),  # La Poste
+        ("73282932000075", ["S21.G00.45.001/CSL-12"]),
+        ("73282932100074", ["S21.G00.45.001/CSL-11", "S21.G00.45.001/CSL-12"]),
+    ],
+)
+def test_siret_key_of_a_previous_contract(siret: str, expected: list[str]) -> None:
+    lines = _insert_after(build_lines(), "S21.G00.40.013", [
+        ("S21.G00.45.001", siret), ("S21.G00.45.002", "C0000"),
+    ])
+    assert ids(check(render(lines))) == expected
