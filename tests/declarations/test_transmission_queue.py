@@ -1,0 +1,90 @@
+"""The transmission job is written in the ordering transaction: both land or neither does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from dsnlink import db
+from dsnlink.clock import FrozenClock
+from dsnlink.declarations import service
+from dsnlink.declarations.models import Declaration, DeclarationStatus
+from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.models import Company, Establishment, Role
+from dsnlink.tenants.schemas import Principal
+
+
+def _declaration(engine: Engine, clock: FrozenClock) -> tuple[Principal, Any]:
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        created = tenants_service.create_tenant(
+            session, name="Q", admin_email="a@q.example", secret="s", clock=clock
+        )
+        company = Company(
+            tenant_id=created.tenant.id,
+            siren="732829320",
+            name="C",
+            due_day=5,
+            created_at=clock.now(),
+        )
+        session.add(company)
+        session.flush()
+        establishment = Establishment(
+            tenant_id=created.tenant.id,
+            company_id=company.id,
+            nic="00074",
+            siret="73282932000074",
+            name="E",
+            created_at=clock.now(),
+        )
+        session.add(establishment)
+        session.flush()
+        declaration = Declaration(
+            tenant_id=created.tenant.id,
+            company_id=company.id,
+            establishment_id=establishment.id,
+            status=DeclarationStatus.VALIDATED,
+            nature="01",
+            type="01",
+            month="2026-10",
+            sha256="0" * 64,
+            size=1,
+            blob_path="x",
+            blob_wrapped_key="k",
+            received_at=clock.now(),
+            guaranteed=True,
+            late=False,
+            received_by_user_id=created.admin.id,
+            receipt_signature="s",
+            receipt_key_id="k",
+        )
+        session.add(declaration)
+        principal = Principal(
+            tenant_id=created.tenant.id, user_id=created.admin.id, role=Role.SAAS_ADMIN
+        )
+        return principal, declaration.id
+
+
+def _jobs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(sa.text("SELECT count(*) FROM transmission_job")).scalar_one()
+        )
+
+
+def test_order_and_job_commit_together(db_engine: Engine, clock: FrozenClock) -> None:
+    principal, declaration_id = _declaration(db_engine, clock)
+    with pytest.raises(RuntimeError), db.unit_of_work(db.session_factory(db_engine)) as session:
+        service.order_transmission(
+            session, principal=principal, declaration_id=declaration_id, clock=clock
+        )
+        raise RuntimeError("the request failed after the order")
+    assert _jobs(db_engine) == 0
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        assert session.get(Declaration, declaration_id).ordered_at is None  # type: ignore[union-attr]
+        service.order_transmission(
+            session, principal=principal, declaration_id=declaration_id, clock=clock
+        )
+    assert _jobs(db_engine) == 1
