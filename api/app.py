@@ -7,7 +7,8 @@ from sqlalchemy.engine import Engine
 
 from api import errors
 from api.deps import Runtime
-from api.routes import companies, declarants, declarations, tenant, users
+from api.maintenance import MaintenanceGuard
+from api.routes import companies, declarants, declarations, sla, status, support, tenant, users
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings, get_settings
@@ -50,4 +51,8 @@ def create_app(
     errors.install(app)
     for module in (tenant, users, companies, declarants, declarations):
         app.include_router(module.router, prefix="/v1")
+    for module in (sla, support):
+        app.include_router(module.router, prefix="/v1")
+    app.include_router(status.router)
+    app.add_middleware(MaintenanceGuard)
     return app

@@ -8,10 +8,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dsnlink.transmission.settings import TransmissionSettings
+
 PLACEHOLDER_SECRET = "change-me-development-only"
 
 
-class Settings(BaseSettings):
+class Settings(TransmissionSettings, BaseSettings):
     """Everything configurable about a dsnlink process."""
 
     model_config = SettingsConfigDict(env_prefix="DSNLINK_", env_file=".env", extra="ignore")
@@ -31,6 +33,15 @@ class Settings(BaseSettings):
         default=None,
         description="comma-separated Fernet master keys, newest first (passwords and stored files);"
         " development: generated once into data_dir/keys",
+    )
+    operator_token: str | None = Field(
+        default=None,
+        description="bearer token of the operator's endpoints (/v1/operator/...); unset outside"
+        " development: those endpoints are refused",
+    )
+    backup_dirs: str | None = Field(
+        default=None,
+        description="comma-separated backup destinations (two places); default data_dir/backups",
     )
     receipt_signing_key: str | None = Field(
         default=None,

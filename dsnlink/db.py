@@ -49,6 +49,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 def load_models() -> type[SQLModel]:
     """Import every table module so SQLModel.metadata knows the whole schema."""
+    import dsnlink.contract.models
     import dsnlink.declarations.models
     import dsnlink.tenants.models
     import dsnlink.transmission.queue  # noqa: F401
