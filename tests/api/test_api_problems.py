@@ -143,7 +143,7 @@ async def test_fuzzed_uploads_never_500(
 @FUZZ
 @given(
     path=st.text(
-        alphabet=st.characters(codec="ascii", exclude_characters="?#%", min_codepoint=33),
+        alphabet=st.characters(exclude_characters="?#%", min_codepoint=33, max_codepoint=126),
         max_size=40,
     ),
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT"]),
