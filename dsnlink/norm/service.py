@@ -59,11 +59,22 @@ _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _C1 = re.compile(rb"[\x80-\x9f]")
-_CTRL_CHUNK = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+# Every byte but the control characters (LF excepted): deleting them leaves the controls.
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 0x20 or b == 0x7F) or b == 0x0A)
 _CTRL_LINE = re.compile(rb"[\x00-\x1f\x7f]")
 
 SIGNALEMENT_NATURES = frozenset({"04", "05", "07", "08", "10"})
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _has_controls(data: bytes) -> bool:
+    """Whether a chunk holds a control character other than LF and the CR of a CRLF."""
+    rest = data.translate(None, _NOT_CONTROL)
+    if not rest:
+        return False
+    if rest.strip(b"\r"):
+        return True
+    return data.count(b"\r") != data.count(b"\r\n")
 
 
 def _is_calendar_date(v: bytes) -> bool:
@@ -123,7 +134,7 @@ class _Frame:
 
     block: bytes
     line: int
-    counts: dict[bytes, int] = field(default_factory=dict)
+    counts: dict[bytes, int] | None = None  # child block -> occurrences, made on first child
     last_rank: int = -1
     last_child: bytes = b""
     orphan: bool = False
@@ -174,7 +185,7 @@ class _Validator:
         self.cur_field = b""
         self.seen_first = False
         self.after_s90 = False
-        self.after_s90_reported = False
+        self.watch_envelope = True  # first block, or first block after S90: see _envelope
         self.decl: _Declaration | None = None
         self.declaration_count = 0
         self.all_without_individual = True  # every declaration so far: nature 01, type 02/05
@@ -240,13 +251,20 @@ class _Validator:
         self.mandatory: dict[bytes, tuple[tuple[bytes, int], ...]] = {}
         for bid, b in self.cat.blocks.items():
             key = self.block_ids.setdefault(bid.encode(), bid.encode())
-            self.block_parent[key] = b.parent.encode() if b.parent else ROOT
+            parent = b.parent.encode() if b.parent else ROOT
+            self.block_parent[key] = self.block_ids.setdefault(parent, parent)
             self.block_rank[key] = b.rank
             self.block_max[key] = b.max
         for bid, b in self.cat.blocks.items():
             parent = self.block_parent[bid.encode()]
             if b.min > 0:
                 self.mandatory[parent] = (*self.mandatory.get(parent, ()), (bid.encode(), b.min))
+        self.block_info: dict[bytes, tuple[bytes, int | None, int]] = {
+            key: (self.block_parent[key], self.block_max[key], self.block_rank[key])
+            for key in self.block_parent
+        }
+        self.openers = frozenset({b"S20.G00.05", b"S21.G00.30", b"S89.G00.91", b"S90.G00.90"})
+        self.closers = frozenset({*self.mandatory, b"S21.G00.30", b"S20.G00.05"})
 
     def _with_keys(self, rid: str, hook: Hook | None) -> Hook:
         checks = self.key_checks[rid]
@@ -304,8 +322,12 @@ class _Validator:
 
     # -- the hot loop --------------------------------------------------------------------------
 
-    def feed(self, lines: list[bytes], check_encoding: bool, crlf: bool) -> None:
-        """Validate complete lines (without LF); `crlf` says some may end with CR."""
+    def feed(self, lines: list[bytes], non_ascii: bool, controls: bool, crlf: bool) -> None:
+        """Validate complete lines (without LF).
+
+        The flags say what the chunk may hold (found by one C-speed scan of the whole chunk):
+        bytes above 0x7F, control characters, CR before LF.
+        """
         specs = self.specs
         cur_block = self.cur_block
         cur_field = self.cur_field
@@ -340,7 +362,7 @@ class _Validator:
                 add("DSNLINK-FMT-01", lineno, None, raw[:80])
                 continue
             bad_encoding = False
-            if check_encoding and (not raw.isascii() or _CTRL_LINE.search(raw)):
+            if (non_ascii and not raw.isascii()) or (controls and _CTRL_LINE.search(raw)):
                 bad_encoding = self._encoding(raw, lineno)
             if n < 17 or raw[14] != 44 or raw[15] != 39 or raw[-1] != 39:
                 self.non_rubric += 1
@@ -433,19 +455,13 @@ class _Validator:
     def _place(self, block: bytes, fld: bytes, lineno: int) -> tuple[bytes, bytes]:
         """Open the occurrence of `block` that this line starts; returns the new (block, field)."""
         stack = self.stack
-        if not self.seen_first:
-            self.seen_first = True
-            if block != b"S10.G00.00":
-                self.add("DSNLINK-STR-07", lineno, None, None)
-        if self.after_s90 and block != b"S90.G00.90" and not self.after_s90_reported:
-            self.after_s90_reported = True
-            self.rubric_lines_at_s90 = lineno - 1 - self.non_rubric
-            self.add("DSNLINK-STR-06", lineno, None, None)
-        if stack[-1].block is block:
+        if self.watch_envelope:
+            self._envelope(block, lineno)
+        parent_block, upper, rank = self.block_info[block]
+        top = stack[-1]
+        if top.block is block:
             self._close(stack.pop())
-            parent_block = self.block_parent[block]
-        else:
-            parent_block = self.block_parent[block]
+        elif top.block is not parent_block:
             for i in range(len(stack) - 1, -1, -1):
                 if stack[i].block == parent_block:
                     while len(stack) > i + 1:
@@ -457,12 +473,13 @@ class _Validator:
                 stack.append(_Frame(block, lineno, orphan=True))
                 return block, fld
         parent = stack[-1]
-        count = parent.counts.get(block, 0) + 1
-        parent.counts[block] = count
-        upper = self.block_max[block]
+        counts = parent.counts
+        if counts is None:
+            counts = parent.counts = {}
+        count = counts.get(block, 0) + 1
+        counts[block] = count
         if upper is not None and count == upper + 1:
             self.add("DSNLINK-STR-02", lineno, None, None, block=block.decode(), max=upper)
-        rank = self.block_rank[block]
         if rank < parent.last_rank:
             self.add("DSNLINK-STR-04", lineno, None, None, block=block.decode(),
                      previous=parent.last_child.decode())
@@ -470,8 +487,20 @@ class _Validator:
             parent.last_rank = rank
             parent.last_child = block
         stack.append(_Frame(block, lineno))
-        self._opened(block, count, lineno)
+        if block in self.openers:
+            self._opened(block, count, lineno)
         return block, fld
+
+    def _envelope(self, block: bytes, lineno: int) -> None:
+        """Checks that only matter on the first block and after S90."""
+        if not self.seen_first:
+            self.seen_first = True
+            if block != b"S10.G00.00":
+                self.add("DSNLINK-STR-07", lineno, None, None)
+        if self.after_s90 and block != b"S90.G00.90":
+            self.rubric_lines_at_s90 = lineno - 1 - self.non_rubric
+            self.add("DSNLINK-STR-06", lineno, None, None)
+        self.watch_envelope = False
 
     def _opened(self, block: bytes, count: int, lineno: int) -> None:
         if block == b"S20.G00.05":
@@ -485,14 +514,19 @@ class _Validator:
             self.indiv = _Individual(lineno)
             if self.decl is not None:
                 self.decl.summary.individuals += 1
-        elif block == b"S89.G00.91" and self.decl is not None:
-            self.decl.non_salaried += 1
-        elif block == b"S90.G00.90":
+        elif block == b"S89.G00.91":
+            if self.decl is not None:
+                self.decl.non_salaried += 1
+        elif block == b"S90.G00.90" and not self.after_s90:
             self.after_s90 = True
+            self.watch_envelope = True
 
     def _close(self, frame: _Frame) -> None:
+        if frame.block not in self.closers:
+            return
+        counts = frame.counts or {}
         for child, minimum in self.mandatory.get(frame.block, ()):
-            if frame.counts.get(child, 0) < minimum:
+            if counts.get(child, 0) < minimum:
                 if child == b"S90.G00.90":
                     self.add("DSNLINK-STR-05", self.lineno, None, None)
                 elif child == b"S10.G00.00":
@@ -774,12 +808,11 @@ def validate_stream(
         carry = lines.pop()
         if len(carry) > OVERFLOW_KEEP * 4:
             carry = carry[:OVERFLOW_KEEP]  # an over-long line: its head is enough to report it
-        check = not data.isascii() or _CTRL_CHUNK.search(data) is not None
-        validator.feed(lines, check, b"\r" in data)
+        validator.feed(lines, not data.isascii(), _has_controls(data), b"\r" in data)
         if on_progress is not None:
             on_progress(bytes_read)
     if carry:
-        validator.feed([carry], True, True)
+        validator.feed([carry], True, True, True)
     report.bytes_read = bytes_read
     validator.finish()
     return report

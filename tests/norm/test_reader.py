@@ -172,3 +172,10 @@ def test_validate_path_unreadable(tmp_path, kind: str) -> None:
         target.write_bytes(gzip.compress(build())[:60])
     with pytest.raises(UnreadableInputError):
         validate_path(target)
+
+
+def test_lone_carriage_return_inside_a_line_is_reported() -> None:
+    lines = build_lines()
+    data = render(lines, eol=b"\r\n").replace(b"'DUPONT'", b"'DUP\rONT'")
+    report = check(data)
+    assert found(report, "DSNLINK-ENC-03") == [(line_of(lines, "S21.G00.30.002"), None)]
