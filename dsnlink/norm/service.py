@@ -743,16 +743,12 @@ class _Validator:
 
 def _chunks(source: Source) -> Iterator[bytes]:
     read = getattr(source, "read", None)
-    if read is not None:
-        while True:
-            chunk = read(CHUNK_SIZE)
-            if not chunk:
-                return
-            yield chunk
-    else:
-        for chunk in source:
-            if chunk:
-                yield bytes(chunk)
+    chunks: Iterable[Any] = iter(lambda: read(CHUNK_SIZE), b"") if read is not None else source
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            raise UnreadableInputError("a DSN is read as bytes, not text (open it in binary mode)")
+        if chunk:
+            yield bytes(chunk)
 
 
 def _peek_version(head: bytes) -> str | None:

@@ -179,3 +179,8 @@ def test_lone_carriage_return_inside_a_line_is_reported() -> None:
     data = render(lines, eol=b"\r\n").replace(b"'DUPONT'", b"'DUP\rONT'")
     report = check(data)
     assert found(report, "DSNLINK-ENC-03") == [(line_of(lines, "S21.G00.30.002"), None)]
+
+
+def test_text_source_is_refused_cleanly() -> None:
+    with pytest.raises(UnreadableInputError):
+        validate_stream(io.StringIO(build().decode("latin-1")))
