@@ -184,3 +184,10 @@ def test_lone_carriage_return_inside_a_line_is_reported() -> None:
 def test_text_source_is_refused_cleanly() -> None:
     with pytest.raises(UnreadableInputError):
         validate_stream(io.StringIO(build().decode("latin-1")))
+
+
+@pytest.mark.parametrize("sequence", ["é".encode(), b"\xef\xbf\xbd", "€".encode()])
+def test_every_utf8_sequence_is_reported(sequence: bytes) -> None:
+    lines = build_lines()
+    data = render(lines).replace(b"'DUPONT'", b"'DUP" + sequence + b"ONT'")
+    assert found(check(data), "DSNLINK-ENC-01") == [(line_of(lines, "S21.G00.30.002"), None)]
