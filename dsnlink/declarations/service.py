@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from dsnlink.clock import Clock
+from dsnlink.contract import repository as contract_repository
+from dsnlink.contract.maintenance import MaintenanceKind
+from dsnlink.contract.models import Maintenance
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
 from dsnlink.declarations import repository
@@ -67,6 +70,7 @@ from dsnlink.transmission.queue import enqueue_transmission
 MAX_STORED_ANOMALIES = 1000
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 REPLACING_TYPES = frozenset({"03", "05"})
+PLANNED_MAINTENANCE_HORIZON_DAYS = 120
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ def _record_staged(
     )
     nature, type_, month = summary.nature, summary.type, summary.month
     deadline, cutoff = _deadlines_for(
-        nature=nature, type_=type_, month=month, due_day=company.due_day
+        session, nature=nature, type_=type_, month=month, due_day=company.due_day
     )
     now = runtime.clock.now()
     status = DeclarationStatus.VALIDATED if report.valid else DeclarationStatus.REJECTED
@@ -316,13 +320,28 @@ def _to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
+def planned_maintenances(session: Session, *, month: str) -> Sequence[Maintenance]:
+    """Announced planned maintenances that can shorten the service hours before a deadline of
+    `month` (deadlines fall in the following months)."""
+    start = datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=UTC)
+    return contract_repository.list_maintenances_overlapping(
+        session,
+        start=start,
+        end=start + timedelta(days=PLANNED_MAINTENANCE_HORIZON_DAYS),
+        kinds=[MaintenanceKind.PLANNED],
+    )
+
+
 def _deadlines_for(
-    *, nature: str, type_: str, month: str, due_day: int
+    session: Session, *, nature: str, type_: str, month: str, due_day: int
 ) -> tuple[datetime | None, datetime | None]:
-    # TODO: pass announced planned maintenances once dsnlink/contract keeps a maintenance table.
     try:
         computed = compute_deadlines(
-            nature=nature, type=type_, month=month, due_day=due_day, planned_maintenances=()
+            nature=nature,
+            type=type_,
+            month=month,
+            due_day=due_day,
+            planned_maintenances=planned_maintenances(session, month=month),
         )
     except InputError:
         # A signalement's deadline runs from its event date, which intake does not read.
@@ -662,11 +681,16 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
         )
     }
     filed = repository.list_for_month(session, tenant_id=principal.tenant_id, month=month)
+    maintenances = planned_maintenances(session, month=month)
     result = []
     for company in companies:
         try:
             computed = compute_deadlines(
-                nature="01", type="01", month=month, due_day=company.due_day
+                nature="01",
+                type="01",
+                month=month,
+                due_day=company.due_day,
+                planned_maintenances=maintenances,
             )
             deadline, cutoff, rule = (
                 _to_utc(computed.deadline),

@@ -442,3 +442,31 @@ async def test_another_tenants_declaration_is_404(
     assert (await client.get("/v1/declarations", headers=tenant_b.headers)).json()["total"] == 0
     # B cannot file for A's company, and identical bytes in B are no duplicate of A's.
     assert (await upload(client, tenant_b, dsn())).status_code == 403
+
+
+async def test_announced_planned_maintenance_moves_the_cutoff_earlier(
+    client: httpx.AsyncClient,
+    tenant_a: Any,
+    company_a: dict[str, Any],
+    db_engine: Engine,
+    clock: FrozenClock,
+) -> None:
+    from dsnlink.contract.models import Maintenance
+
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        session.add(
+            Maintenance(
+                start=datetime(2026, 11, 4, 18, 0, tzinfo=UTC),
+                end=datetime(2026, 11, 4, 22, 0, tzinfo=UTC),
+                kind="planned",
+                announced_at=datetime(2026, 11, 1, tzinfo=UTC),
+                reason="database upgrade",
+            )
+        )
+    # Four service hours lost inside the 12 before the deadline: the cut-off moves 4 h earlier.
+    deadlines = await client.get(
+        "/v1/deadlines", headers=tenant_a.headers, params={"month": "2026-10"}
+    )
+    assert deadlines.json()["companies"][0]["cutoff"] == "2026-11-04T12:00:00Z"
+    created = (await upload(client, tenant_a, dsn())).json()
+    assert created["cutoff"] == "2026-11-04T12:00:00Z"
