@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.norm.cli",
     "dsnlink.deadlines.cli",
     "dsnlink.contract.cli",
+    "dsnlink.contract.ops_cli",
     "dsnlink.db_cli",
     "dsnlink.tenants.cli",
     "dsnlink.security.cli",
