@@ -88,14 +88,21 @@ class ValidationReport:
         return self.blocking_count + self.non_blocking_count
 
     def to_dict(self) -> dict[str, Any]:
+        """The fixed JSON shape of `dsnlink validate --json` (other tools read it: no extra key)."""
         return {
             "file": self.file,
             "norm_version": self.norm_version,
             "valid": self.valid,
             "declarations": [d.to_dict() for d in self.declarations],
             "anomalies": [a.to_dict() for a in self.anomalies],
+        }
+
+    def details(self) -> dict[str, Any]:
+        """Counters beyond the fixed shape: lines read, totals, truncation, controls not checked."""
+        return {
             "line_count": self.line_count,
             "anomaly_count": self.anomaly_count,
+            "blocking_count": self.blocking_count,
             "truncated": self.truncated,
             "not_checked": list(self.not_checked),
         }
