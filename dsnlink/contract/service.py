@@ -415,7 +415,7 @@ def open_support_request(
         formula=deadlines.formula,
         status=SupportStatus.OPEN,
         opened_at=now,
-        take_charge_by=deadlines.take_charge_by,
+        take_charge_by=deadlines.take_charge_by.astimezone(UTC),
     )
     session.add(request)
     session.flush()
@@ -425,7 +425,7 @@ def open_support_request(
         status=SupportStatus.OPEN,
         at=now,
         by=str(user_id),
-        take_charge_by=deadlines.take_charge_by.isoformat(),
+        take_charge_by=request.take_charge_by.isoformat(),
     )
     session.flush()
     return request
@@ -466,8 +466,8 @@ def advance_support_request(
         raise ConflictError(
             f"a support request {request.status} cannot become {to}",
             request_id=str(request.id),
-            status=request.status,
-            to=str(to),
+            current_status=request.status,
+            requested_status=str(to),
         )
     now = clock.now()
     if to in {SupportStatus.TAKEN_IN_CHARGE, SupportStatus.QUALIFIED} and (
@@ -491,11 +491,9 @@ def advance_support_request(
             qualified=now,
         )
         request.criticity = int(deadlines.criticity)
-        request.qualified_at, request.plan_by, request.fix_by = (
-            now,
-            deadlines.plan_by,
-            deadlines.fix_by,
-        )
+        request.qualified_at = now
+        request.plan_by = deadlines.plan_by.astimezone(UTC) if deadlines.plan_by else None
+        request.fix_by = deadlines.fix_by.astimezone(UTC) if deadlines.fix_by else None
         _add_support_event(
             session,
             request=request,
@@ -503,8 +501,8 @@ def advance_support_request(
             at=now,
             by=OPERATOR,
             criticity=request.criticity,
-            plan_by=deadlines.plan_by.isoformat() if deadlines.plan_by else None,
-            fix_by=deadlines.fix_by.isoformat() if deadlines.fix_by else None,
+            plan_by=request.plan_by.isoformat() if request.plan_by else None,
+            fix_by=request.fix_by.isoformat() if request.fix_by else None,
         )
     elif to is SupportStatus.RESOLVED:
         request.resolved_at = now
