@@ -1,0 +1,31 @@
+"""Returns of the deposit point for a declaration: the XML documents as published."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from api.deps import PrincipalDep, SessionDep
+from api.errors import responses
+from dsnlink.declarations import service as declarations_service
+from dsnlink.transmission import service
+
+router = APIRouter(tags=["declarations"])
+
+
+@router.get(
+    "/declarations/{declaration_id}/returns/{return_id}",
+    summary="One return of the deposit point (AEE, CCO, BAN, CRM...) as its XML document",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}, **responses(404)},
+)
+def read_return(
+    declaration_id: uuid.UUID, return_id: str, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    declarations_service.get_declaration_or_raise(
+        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    )
+    xml = service.get_return_xml(session, declaration_id=declaration_id, return_id=return_id)
+    return Response(xml.encode("utf-8"), media_type="application/xml")

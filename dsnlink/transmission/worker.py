@@ -1,0 +1,275 @@
+"""The transmission worker: claims due jobs from `transmission_job` and runs them step by step.
+
+`transmission_job` is the durable source of truth on both databases. A job is claimed with a
+guarded UPDATE (`status='queued' AND available_at <= now`, or a `running` job whose lease
+`locked_until` expired: its worker died), so two workers never run the same job; finishing is
+fenced by `locked_by`, so a worker whose lease was taken over cannot overwrite the new owner.
+
+On SQLite (the embedded default) the loop polls the table (`start_inprocess_worker` runs it in a
+thread of the gateway). On PostgreSQL `dsnlink worker` is woken by pgqueuer (pgqueue.py) and
+still claims through the same table; its slow sweep of the table is the safety net should a
+wake-up be lost. The loop also polls the deposit point's returns every `returns_poll_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from dsnlink import db
+from dsnlink.clock import Clock, SystemClock
+from dsnlink.config import Settings
+from dsnlink.security.blobs import BlobStore
+from dsnlink.security.keys import keyring_from_settings
+from dsnlink.transmission.client import DepositPointClient
+from dsnlink.transmission.queue import JobStatus, TransmissionJob
+from dsnlink.transmission.service import (
+    StepKind,
+    StepOutcome,
+    TransmissionContext,
+    TransmissionPolicy,
+    build_client,
+    poll_returns,
+    transmit_step,
+)
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH = 20
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class TransmissionWorker:
+    """One worker: claims jobs, runs their steps, polls returns. Thread-confined."""
+
+    context: TransmissionContext
+    lease: timedelta
+    returns_every: timedelta
+    _next_returns_poll: datetime | None = field(default=None, init=False)
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    # --- claiming ------------------------------------------------------------------------------
+
+    def claim(self, job_id: uuid.UUID) -> bool:
+        """Take this job if it is due (or its previous worker's lease expired)."""
+        now = self.clock.now()
+        table = TransmissionJob.__table__  # type: ignore[attr-defined]
+        with self.context.sessions() as session:
+            result = session.execute(
+                sa.update(table)
+                .where(table.c.id == job_id, _claimable(table, now))
+                .values(
+                    status=JobStatus.RUNNING,
+                    locked_by=self.context.worker_id,
+                    locked_until=now + self.lease,
+                    updated_at=now,
+                )
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def due_jobs(self, limit: int = CLAIM_BATCH) -> list[uuid.UUID]:
+        now = self.clock.now()
+        table = TransmissionJob.__table__  # type: ignore[attr-defined]
+        with self.context.sessions() as session:
+            rows = session.execute(
+                sa.select(table.c.id)
+                .where(_claimable(table, now))
+                .order_by(table.c.available_at)
+                .limit(limit)
+            ).all()
+        return [row[0] for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        with self.context.sessions() as session:
+            return session.exec(
+                select(TransmissionJob.available_at)
+                .where(TransmissionJob.status == JobStatus.QUEUED)
+                .order_by(col(TransmissionJob.available_at))
+            ).first()
+
+    # --- running -------------------------------------------------------------------------------
+
+    def run_job(self, job_id: uuid.UUID) -> StepOutcome | None:
+        """Claim and run one step of a job; None if it was not ours to run."""
+        if not self.claim(job_id):
+            return None
+        try:
+            outcome = transmit_step(self.context, job_id=job_id)
+        except Exception as exc:
+            # A bug or the database failing: the job comes back after a short pause. An attempt
+            # left `sending` is reconciled then, never sent again blindly.
+            logger.exception("transmission job %s failed unexpectedly", job_id)
+            outcome = StepOutcome(
+                StepKind.RETRY,
+                at=self.clock.now() + self.context.policy.reconcile_recheck,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+            )
+        self.finish(job_id, outcome)
+        return outcome
+
+    def finish(self, job_id: uuid.UUID, outcome: StepOutcome) -> None:
+        now = self.clock.now()
+        table = TransmissionJob.__table__  # type: ignore[attr-defined]
+        values: dict[str, object] = {
+            "locked_by": None,
+            "locked_until": None,
+            "updated_at": now,
+            "last_error": outcome.error,
+        }
+        if outcome.kind is StepKind.RETRY:
+            values.update(status=JobStatus.QUEUED, available_at=outcome.at or now)
+        else:
+            values["status"] = (
+                JobStatus.DONE if outcome.kind is StepKind.DONE else JobStatus.FAILED
+            )
+        if outcome.attempted:
+            values["attempts"] = table.c.attempts + 1
+        with self.context.sessions() as session:
+            session.execute(
+                sa.update(table)
+                .where(table.c.id == job_id, table.c.locked_by == self.context.worker_id)
+                .values(**values)
+            )
+            session.commit()
+
+    def run_once(self) -> int:
+        """Run one step of every job due now; returns how many steps ran."""
+        ran = 0
+        for job_id in self.due_jobs():
+            if self.run_job(job_id) is not None:
+                ran += 1
+        return ran
+
+    def poll_returns_if_due(self) -> int:
+        now = self.clock.now()
+        if self._next_returns_poll is not None and now < self._next_returns_poll:
+            return 0
+        self._next_returns_poll = now + self.returns_every
+        try:
+            return poll_returns(self.context)
+        except Exception:
+            logger.exception("returns polling failed")
+            return 0
+
+    def run_forever(self, stop: threading.Event, *, idle: float) -> None:
+        """Poll until `stop` is set; sleeps `idle` seconds when nothing is due."""
+        while not stop.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:
+                logger.exception("transmission loop failed; continuing")
+                ran = 0
+            self.poll_returns_if_due()
+            if not ran:
+                stop.wait(idle)
+
+    def drain(self, *, timeout: float, idle: float = 0.05) -> bool:
+        """Run until no job is queued or running (tests, benchmark); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.run_once()
+            self.poll_returns_if_due()
+            if not self._pending():
+                return True
+            time.sleep(idle)
+        return False
+
+    def _pending(self) -> bool:
+        with self.context.sessions() as session:
+            return (
+                session.exec(
+                    select(TransmissionJob.id).where(
+                        col(TransmissionJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING])
+                    )
+                ).first()
+                is not None
+            )
+
+
+def _claimable(table: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(table.c.status == JobStatus.QUEUED, table.c.available_at <= now),
+        sa.and_(table.c.status == JobStatus.RUNNING, table.c.locked_until < now),
+    )
+
+
+def build_worker(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
+    client: DepositPointClient | None = None,
+    policy: TransmissionPolicy | None = None,
+    worker_id: str | None = None,
+) -> TransmissionWorker:
+    """A worker over `engine` talking to the deposit point of `settings`."""
+    clock = clock or SystemClock()
+    keyring = keyring_from_settings(settings)
+    context = TransmissionContext(
+        sessions=db.session_factory(engine),
+        client=client or build_client(settings, clock=clock),
+        keyring=keyring,
+        blobs=BlobStore(settings.data_dir / "blobs", keyring),
+        clock=clock,
+        policy=policy or TransmissionPolicy.from_settings(settings),
+        worker_id=worker_id or new_worker_id(),
+    )
+    return TransmissionWorker(
+        context=context,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        returns_every=timedelta(seconds=settings.returns_poll_seconds),
+    )
+
+
+@dataclass
+class WorkerHandle:
+    """A worker running in a thread of this process; `stop()` waits for its current step."""
+
+    worker: TransmissionWorker
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+        self.worker.context.client.close()
+
+
+def start_inprocess_worker(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
+    client: DepositPointClient | None = None,
+    policy: TransmissionPolicy | None = None,
+) -> WorkerHandle:
+    """Run the polling worker in a daemon thread (the embedded SQLite deployment)."""
+    worker = build_worker(settings, engine, clock=clock, client=client, policy=policy)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_forever,
+        args=(stop,),
+        kwargs={"idle": settings.worker_poll_seconds},
+        name="dsnlink-transmission-worker",
+        daemon=True,
+    )
+    thread.start()
+    return WorkerHandle(worker=worker, thread=thread, stop_event=stop)
