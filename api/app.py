@@ -8,7 +8,17 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import Runtime
 from api.maintenance import MaintenanceGuard
-from api.routes import companies, declarants, declarations, sla, status, support, tenant, users
+from api.routes import (
+    companies,
+    declarants,
+    declarations,
+    returns,
+    sla,
+    status,
+    support,
+    tenant,
+    users,
+)
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings, get_settings
@@ -49,7 +59,7 @@ def create_app(
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (tenant, users, companies, declarants, declarations):
+    for module in (tenant, users, companies, declarants, declarations, returns):
         app.include_router(module.router, prefix="/v1")
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")

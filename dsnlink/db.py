@@ -52,6 +52,7 @@ def load_models() -> type[SQLModel]:
     import dsnlink.contract.models
     import dsnlink.declarations.models
     import dsnlink.tenants.models
+    import dsnlink.transmission.models
     import dsnlink.transmission.queue  # noqa: F401
 
     return SQLModel

@@ -21,6 +21,7 @@ from dsnlink.declarations.schemas import (
     PublicKeyRead,
     ReceiptRead,
 )
+from dsnlink.transmission import service as transmission_service
 
 router = APIRouter(tags=["declarations"])
 
@@ -123,7 +124,11 @@ def list_declarations(
 def read_declaration(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationDetail:
-    return service.read_declaration(session, principal=principal, declaration_id=declaration_id)
+    detail = service.read_declaration(session, principal=principal, declaration_id=declaration_id)
+    detail.transmission = transmission_service.get_transmission_view(
+        session, declaration_id=declaration_id
+    )
+    return detail
 
 
 @router.post(

@@ -22,6 +22,7 @@ class DeclarationStatus(StrEnum):
     REJECTED = "rejected"
     ORDERED = "ordered"
     TRANSMITTING = "transmitting"
+    RECONCILING = "reconciling"
     DEPOSITED = "deposited"
     REFUSED_BY_DEPOSIT_POINT = "refused_by_deposit_point"
     CONFORM = "conform"

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.transmission.views import TransmissionView
 
 
 class CompanyRef(BaseModel):
@@ -73,6 +74,7 @@ class EventRead(BaseModel):
 
 class DeclarationDetail(DeclarationRead):
     timeline: list[EventRead]
+    transmission: TransmissionView | None = None
 
 
 class DeclarationPage(BaseModel):
