@@ -8,7 +8,9 @@ import json
 from dsnlink import db
 from dsnlink.clock import SystemClock
 from dsnlink.config import get_settings
+from dsnlink.contract import service as contract_service
 from dsnlink.contract.offerings import DEFAULT_OFFERING_ID
+from dsnlink.errors import InputError
 from dsnlink.tenants import service
 from dsnlink.tenants.models import Formula
 
@@ -35,9 +37,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=run_list)
 
-    limit = commands.add_parser("set-limit", help="raise (or set) a tenant's payslip limit")
+    limit = commands.add_parser("set-limit", help="raise (or set) a tenant's limits")
     limit.add_argument("tenant", help="tenant id or name")
-    limit.add_argument("--payslips", type=int, required=True, help="per company per year")
+    limit.add_argument("--payslips", type=int, help="per company per year")
+    limit.add_argument("--users", type=int, help="active users")
+    limit.add_argument("--companies", type=int, help="registered companies")
     limit.set_defaults(func=run_set_limit)
 
 
@@ -90,14 +94,26 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_set_limit(args: argparse.Namespace) -> int:
+    if args.payslips is None and args.users is None and args.companies is None:
+        raise InputError("give at least one of --payslips, --users, --companies")
     engine = db.engine_from_settings(get_settings())
+    lines = []
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
-            tenant = service.set_payslip_limit(
-                session, reference=args.tenant, payslips=args.payslips
-            )
-            name, limit = tenant.name, tenant.payslip_limit
+            tenant = service.get_tenant_by_reference_or_raise(session, reference=args.tenant)
+            if args.payslips is not None:
+                service.set_payslip_limit(session, reference=args.tenant, payslips=args.payslips)
+                lines.append(f"{args.payslips} payslips per company per year")
+            for name in contract_service.LIMIT_NAMES:
+                value = getattr(args, name)
+                if value is not None:
+                    contract_service.set_tenant_limit(
+                        session, tenant_id=tenant.id, name=name, value=value, clock=SystemClock()
+                    )
+                    lines.append(f"{value} {name}")
+            name = tenant.name
     finally:
         engine.dispose()
-    print(f"tenant {name}: {limit} payslips per company per year")
+    for line in lines:
+        print(f"tenant {name}: {line}")
     return 0

@@ -13,6 +13,7 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from dsnlink.clock import Clock
+from dsnlink.contract import service as contract_service
 from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.errors import InputError, NotFoundError
 from dsnlink.security import apikeys
@@ -233,6 +234,12 @@ def create_user(
     user = repository.get_user_by_email(session, tenant_id=principal.tenant_id, email=email)
     if user is not None and user.removed_at is None:
         raise AlreadyExists(f"a user {email} already exists", email=email, user_id=str(user.id))
+    contract_service.check_limit(
+        session,
+        tenant_id=principal.tenant_id,
+        name="users",
+        count_after=len(repository.list_active_users(session, tenant_id=principal.tenant_id)) + 1,
+    )
     if user is None:
         user = User(tenant_id=principal.tenant_id, email=email, role=role, created_at=clock.now())
     else:
@@ -438,6 +445,12 @@ def register_company(
             siren=data.siren,
             company_id=str(existing.id),
         )
+    contract_service.check_limit(
+        session,
+        tenant_id=principal.tenant_id,
+        name="companies",
+        count_after=len(repository.list_companies(session, tenant_id=principal.tenant_id)) + 1,
+    )
     _check_declarant(session, tenant_id=principal.tenant_id, declarant_id=data.declarant_id)
     company = Company(
         tenant_id=principal.tenant_id,
