@@ -16,7 +16,7 @@ from dsnlink.errors import DsnlinkError
 
 # Modules exposing `register(subparsers)`, in the order their commands appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
-    "dsnlink.demo",
+    "api.cli",
     "dsnlink.norm.sample_cli",
     "dsnlink.norm.cli",
     "dsnlink.deadlines.cli",
