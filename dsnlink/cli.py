@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.db_cli",
     "dsnlink.tenants.cli",
     "dsnlink.security.cli",
+    "dsnlink.transmission.cli",
 )
 
 

@@ -62,4 +62,8 @@ def enqueue_transmission(
     )
     session.add(job)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        from dsnlink.transmission.pgqueue import enqueue_wakeup
+
+        enqueue_wakeup(session, job_id=job.id)
     return job

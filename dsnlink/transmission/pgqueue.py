@@ -1,0 +1,154 @@
+"""PostgreSQL wake-ups of the transmission worker, through pgqueuer.
+
+`transmission_job` stays the source of truth (and the only lock: a job is claimed with a guarded
+UPDATE there); pgqueuer only tells a worker *when* to look, instead of every worker polling:
+
+- Enqueue in the ordering transaction: `SessionSyncDriver` runs pgqueuer's enqueue on the
+  SQLAlchemy session's own psycopg connection, so the order, the job row and the wake-up commit
+  or vanish together. (pgqueuer's `SyncPsycopgDriver` insists on autocommit, which would commit
+  the wake-up on its own.)
+- Consumers: `PgQueuer` over an autocommit async psycopg connection, entrypoint `transmit`; the
+  handler runs the synchronous job step in a thread. A step that must run again later enqueues a
+  new wake-up with `execute_after`. pgqueuer's heartbeat makes a job whose worker was SIGKILLed
+  pickable again after `heartbeat_timeout`; the job row's own lease expires likewise.
+- A slow sweep of `transmission_job` catches anything a lost wake-up would leave behind.
+
+Why pgqueuer rather than procrastinate: it enqueues through any driver we hand it (so through the
+session's connection, inside our transaction), it dequeues with `FOR UPDATE SKIP LOCKED` and
+wakes consumers with LISTEN/NOTIFY, it recovers stalled jobs by heartbeat, its schema is plain
+SQL we install from our own Alembic migration, and it has an in-memory mode for tests. Procrastinate
+wants its own connector and schema management (its own migrations, its own app object) and is
+built around its own async-first job model; we would have run two schema owners side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from dsnlink.config import Settings
+from dsnlink.transmission.service import StepKind
+from dsnlink.transmission.worker import TransmissionWorker
+
+logger = logging.getLogger(__name__)
+
+ENTRYPOINT = "transmit"
+
+
+class SessionSyncDriver:
+    """pgqueuer's SyncDriver over the psycopg connection of a SQLAlchemy session (no autocommit)."""
+
+    def __init__(self, session: Session) -> None:
+        self._connection: Any = session.connection().connection.driver_connection
+
+    def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
+        from psycopg import RawCursor
+        from psycopg.rows import dict_row
+
+        with RawCursor(self._connection, row_factory=dict_row) as cursor:
+            cursor.execute(query, args or None)
+            return cursor.fetchall()
+
+
+def enqueue_wakeup(session: Session, *, job_id: uuid.UUID) -> None:
+    """Wake a worker for this transmission job when the session's transaction commits."""
+    from pgqueuer.queries import SyncQueries
+
+    SyncQueries(SessionSyncDriver(session)).enqueue(
+        ENTRYPOINT, job_id.bytes, dedupe_key=f"transmit:{job_id}"
+    )
+
+
+def _psycopg_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def run_pgqueuer_worker(
+    settings: Settings,
+    worker: TransmissionWorker,
+    *,
+    heartbeat_timeout: timedelta | None = None,
+    sweep_every: float | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Consume `transmit` wake-ups until SIGTERM/SIGINT (or `stop`)."""
+    asyncio.run(_consume(settings, worker, heartbeat_timeout, sweep_every, stop))
+
+
+async def _consume(
+    settings: Settings,
+    worker: TransmissionWorker,
+    heartbeat_timeout: timedelta | None,
+    sweep_every: float | None,
+    stop: asyncio.Event | None,
+) -> None:
+    import psycopg
+    from pgqueuer import PgQueuer
+    from pgqueuer.models import Job
+    from pgqueuer.queries import Queries
+
+    url = _psycopg_url(settings)
+    lease = worker.lease
+    heartbeat = heartbeat_timeout or min(timedelta(seconds=30), lease)
+    sweep = sweep_every if sweep_every is not None else max(settings.worker_poll_seconds, 30.0)
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as consumer,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as producer,
+    ):
+        pgq = PgQueuer.from_psycopg_connection(consumer)
+        from pgqueuer.db import PsycopgDriver
+
+        queries = Queries(PsycopgDriver(producer))
+
+        @pgq.entrypoint(ENTRYPOINT)
+        async def transmit(job: Job) -> None:
+            if not job.payload:
+                return
+            job_id = uuid.UUID(bytes=bytes(job.payload))
+            outcome = await asyncio.to_thread(worker.run_job, job_id)
+            if outcome is not None and outcome.kind is StepKind.RETRY:
+                delay = (outcome.at or worker.clock.now()) - worker.clock.now()
+                await queries.enqueue(
+                    ENTRYPOINT, job_id.bytes, execute_after=max(delay, timedelta(0))
+                )
+
+        async def sweeper() -> None:
+            while not pgq.shutdown.is_set():
+                await asyncio.to_thread(worker.run_once)
+                await asyncio.to_thread(worker.poll_returns_if_due)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(pgq.shutdown.wait(), timeout=sweep)
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # Not possible outside the main thread (tests): `stop` is used there instead.
+            with contextlib.suppress(RuntimeError, ValueError):
+                loop.add_signal_handler(signum, pgq.shutdown.set)
+
+        async def watch_stop() -> None:
+            if stop is not None:
+                await stop.wait()
+                pgq.shutdown.set()
+
+        tasks = [asyncio.create_task(sweeper()), asyncio.create_task(watch_stop())]
+        try:
+            await pgq.run(
+                dequeue_timeout=timedelta(seconds=max(1.0, settings.worker_poll_seconds)),
+                heartbeat_timeout=heartbeat,
+                batch_size=4,
+            )
+        finally:
+            pgq.shutdown.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
