@@ -741,6 +741,8 @@ def poll_returns(ctx: TransmissionContext) -> int:
                 if store_return(session, ctx, flow=followed, record=record):
                     stored += 1
                 session.commit()
+            except IntegrityError:
+                session.rollback()  # another worker's poller stored this version first
             except TransmissionError as exc:
                 session.rollback()
                 logger.warning("return %s of %s not stored yet: %s", record.return_id,
@@ -759,11 +761,14 @@ def refresh_flow_returns(ctx: TransmissionContext, *, idflux: str) -> int:
             raise NotFoundError(f"no deposited flow {idflux}", idflux=idflux)
         stored = 0
         for record in ctx.client.list_flow_returns(idflux):
-            if record.return_id and record.nature and store_return(
-                session, ctx, flow=flow, record=record
-            ):
-                stored += 1
-            session.commit()
+            try:
+                if record.return_id and record.nature and store_return(
+                    session, ctx, flow=flow, record=record
+                ):
+                    stored += 1
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another worker's poller stored this version first
         return stored
 
 

@@ -1,0 +1,176 @@
+"""Transmission throughput: N queued small declarations drained into the mock deposit point.
+
+    .venv/bin/python benchmarks/transmit.py [--declarations 1000] [--declarants 20]
+
+Uploads the declarations once through the gateway's API (in-process), then for 1, 2 and 4
+polling workers (threads) resets them to `ordered`, resets the mock (uvicorn on loopback) and
+times the drain; prints declarations/second. PostgreSQL at DSNLINK_TEST_POSTGRES_URL (a
+throwaway database); if unreachable, SQLite with 1 worker only (said in the output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from stdnum import luhn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transmission")]
+
+from transmission_harness import (  # noqa: E402
+    MONTH,
+    fast_worker,
+    gateway_app,
+    mock_deposit_point,
+    mock_deposits,
+    worker_settings,
+)
+
+from dsnlink import db  # noqa: E402
+from dsnlink.clock import SystemClock  # noqa: E402
+from dsnlink.config import Settings  # noqa: E402
+from dsnlink.norm.sample import sample_bytes  # noqa: E402
+from dsnlink.tenants import service as tenants_service  # noqa: E402
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+CLOCK = SystemClock()
+
+
+def siren(n: int) -> str:
+    base = f"{700000000 + n * 7919:09d}"[:8]
+    return base + luhn.calc_check_digit(base)
+
+
+def nic_for(siren_: str) -> str:
+    for number in range(1, 100000):
+        if luhn.is_valid(siren_ + f"{number:05d}"):
+            return f"{number:05d}"
+    raise AssertionError
+
+
+async def populate(settings: Settings, engine: sa.Engine, count: int, declarants: int) -> None:
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        created = tenants_service.create_tenant(
+            session, name="Bench", admin_email="a@bench.example", secret=settings.secret_key,
+            clock=CLOCK,
+        )
+    headers = {"Authorization": f"Bearer {created.api_key}"}
+    app = gateway_app(settings, engine, CLOCK)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://gateway") as http:
+        companies = []
+        for index in range(declarants):
+            s = siren(index)
+            nic = nic_for(s)
+            declarant = await http.post("/v1/declarants", headers=headers, json={
+                "siret": s + nic, "nom": f"D{index}", "prenom": "P", "password": "x"})
+            assert declarant.status_code == 201, declarant.text
+            response = await http.post("/v1/companies", headers=headers, json={
+                "siren": s, "name": f"C{index}", "due_day": 5,
+                "declarant_id": declarant.json()["id"],
+                "establishments": [{"nic": nic, "name": "E"}]})
+            assert response.status_code == 201, response.text
+            companies.append((s, nic))
+        for seed in range(count):
+            s, nic = companies[seed % declarants]
+            response = await http.post(
+                "/v1/declarations", params={"transmit": "true", "accept_late": "true"},
+                content=sample_bytes(employees=1, month=MONTH, seed=seed, siren=s, nic=nic),
+                headers={**headers, "Content-Type": "application/octet-stream"})
+            assert response.status_code == 201, response.text
+
+
+def reset(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        for table in ("deposit_return", "deposited_flow", "deposit_attempt", "declarant_lease",
+                      "returns_cursor"):
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+        connection.execute(sa.text("DELETE FROM declaration_event WHERE status NOT IN "
+                                   "('received', 'validated', 'ordered')"))
+        connection.execute(sa.text("UPDATE declaration SET status = 'ordered'"))
+        connection.execute(
+            sa.text("UPDATE transmission_job SET status='queued', locked_by=NULL, "
+                    "locked_until=NULL, attempts=0, available_at=:now"), {"now": CLOCK.now()})
+
+
+def run(settings: Settings, engine: sa.Engine, mock_url: str, workers: int, count: int) -> float:
+    reset(engine)
+    httpx.post(f"{mock_url}/_mock/reset", timeout=10)
+    httpx.post(f"{mock_url}/_mock/config", timeout=10,
+               json={"accept_unknown_declarants": True, "return_delays": {"11": 3600}})
+    pool = [fast_worker(settings, engine, CLOCK) for _ in range(workers)]
+    threads = [threading.Thread(target=w.drain, kwargs={"timeout": 600}) for w in pool]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    for worker in pool:
+        worker.context.client.close()
+    deposited = len(mock_deposits(mock_url))
+    assert deposited == count, f"{deposited} deposits for {count} declarations"
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--declarations", type=int, default=1000)
+    parser.add_argument("--declarants", type=int, default=20)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="dsnlink-bench-"))
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"dsnlink_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        worker_counts = (1, 2, 4)
+        backend = "PostgreSQL"
+    except sa.exc.OperationalError:
+        url, worker_counts, backend = f"sqlite:///{tmp / 'bench.sqlite3'}", (1,), "SQLite"
+        print("PostgreSQL unreachable: SQLite, 1 worker only")
+    try:
+        db.upgrade(url)
+        engine = db.create_db_engine(url)
+        key = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.NoEncryption())
+        base = Settings(environment="test", data_dir=tmp / "data", database_url=url,
+                        secret_key="bench-secret", encryption_keys=Fernet.generate_key().decode(),
+                        receipt_signing_key=base64.b64encode(key).decode())
+        with mock_deposit_point(return_delays={"11": 3600}) as mock_url:
+            settings = worker_settings(base, mock_url).model_copy(
+                update={"returns_poll_seconds": 3600.0})
+            began = time.perf_counter()
+            asyncio.run(populate(settings, engine, args.declarations, args.declarants))
+            print(f"{backend}: {args.declarations} declarations of 1 employee, "
+                  f"{args.declarants} declarants, uploaded in {time.perf_counter() - began:.1f} s")
+            for workers in worker_counts:
+                elapsed = run(settings, engine, mock_url, workers, args.declarations)
+                print(f"  {workers} worker(s): {elapsed:6.1f} s  "
+                      f"{args.declarations / elapsed:7.1f} declarations/s")
+        engine.dispose()
+    finally:
+        if backend == "PostgreSQL":
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
