@@ -9,9 +9,13 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic import op
+
+if TYPE_CHECKING:
+    from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment
 
 revision: str = "0002"
 down_revision: str | None = "0003"
@@ -19,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _pgqueuer_environment():  # type: ignore[no-untyped-def]
+def _pgqueuer_environment() -> QueryBuilderEnvironment:
     from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment
 
     return QueryBuilderEnvironment()
