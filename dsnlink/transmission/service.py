@@ -779,7 +779,11 @@ def _has_returns(session: Session, idflux: str) -> bool:
 
 def _move_cursor(session: Session, cursor: ReturnsCursor | None, until: datetime) -> None:
     if cursor is None:
-        session.add(ReturnsCursor(name=RETURNS_CURSOR, listed_until=until))
+        try:
+            with session.begin_nested():
+                session.add(ReturnsCursor(name=RETURNS_CURSOR, listed_until=until))
+        except IntegrityError:
+            pass  # another worker's poller created it at the same moment
     elif cursor.listed_until < until:
         cursor.listed_until = until
         session.add(cursor)
