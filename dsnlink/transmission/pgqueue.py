@@ -126,6 +126,7 @@ async def _consume(
             while not pgq.shutdown.is_set():
                 await asyncio.to_thread(worker.run_once)
                 await asyncio.to_thread(worker.poll_returns_if_due)
+                await asyncio.to_thread(worker.beat_if_due)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(pgq.shutdown.wait(), timeout=sweep)
 

@@ -29,6 +29,8 @@ from sqlmodel import col, select
 from dsnlink import db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings
+from dsnlink.contract.models import Component
+from dsnlink.contract.service import maintenance_in_progress, record_probe
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import keyring_from_settings
 from dsnlink.transmission.client import DepositPointClient
@@ -46,6 +48,7 @@ from dsnlink.transmission.service import (
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 20
+HEARTBEAT_EVERY = timedelta(minutes=1)
 
 
 def new_worker_id() -> str:
@@ -60,12 +63,18 @@ class TransmissionWorker:
     lease: timedelta
     returns_every: timedelta
     _next_returns_poll: datetime | None = field(default=None, init=False)
+    _next_heartbeat: datetime | None = field(default=None, init=False)
 
     @property
     def clock(self) -> Clock:
         return self.context.clock
 
     # --- claiming ------------------------------------------------------------------------------
+
+    def held_by_maintenance(self) -> bool:
+        """True while a maintenance is under way: jobs stay queued, none is claimed or lost."""
+        with self.context.sessions() as session:
+            return maintenance_in_progress(session, self.clock.now()) is not None
 
     def claim(self, job_id: uuid.UUID) -> bool:
         """Take this job if it is due (or its previous worker's lease expired)."""
@@ -108,8 +117,8 @@ class TransmissionWorker:
     # --- running -------------------------------------------------------------------------------
 
     def run_job(self, job_id: uuid.UUID) -> StepOutcome | None:
-        """Claim and run one step of a job; None if it was not ours to run."""
-        if not self.claim(job_id):
+        """Claim and run one step of a job; None if it was not ours (or not the time) to run."""
+        if self.held_by_maintenance() or not self.claim(job_id):
             return None
         try:
             outcome = transmit_step(self.context, job_id=job_id)
@@ -152,6 +161,8 @@ class TransmissionWorker:
 
     def run_once(self) -> int:
         """Run one step of every job due now; returns how many steps ran."""
+        if self.held_by_maintenance():
+            return 0
         ran = 0
         for job_id in self.due_jobs():
             if self.run_job(job_id) is not None:
@@ -169,6 +180,19 @@ class TransmissionWorker:
             logger.exception("returns polling failed")
             return 0
 
+    def beat_if_due(self) -> None:
+        """Tell the status page this worker is alive (at most once a minute)."""
+        now = self.clock.now()
+        if self._next_heartbeat is not None and now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + HEARTBEAT_EVERY
+        try:
+            with self.context.sessions() as session:
+                record_probe(session, component=Component.WORKER, ok=True, at=now)
+                session.commit()
+        except Exception:
+            logger.exception("worker heartbeat failed")
+
     def run_forever(self, stop: threading.Event, *, idle: float) -> None:
         """Poll until `stop` is set; sleeps `idle` seconds when nothing is due."""
         while not stop.is_set():
@@ -178,6 +202,7 @@ class TransmissionWorker:
                 logger.exception("transmission loop failed; continuing")
                 ran = 0
             self.poll_returns_if_due()
+            self.beat_if_due()
             if not ran:
                 stop.wait(idle)
 
