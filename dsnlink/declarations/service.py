@@ -159,7 +159,12 @@ def _record_staged(
     )
     nature, type_, month = summary.nature, summary.type, summary.month
     deadline, cutoff = _deadlines_for(
-        session, nature=nature, type_=type_, month=month, due_day=company.due_day
+        session,
+        nature=nature,
+        type_=type_,
+        month=month,
+        due_day=company.due_day,
+        event_date=summary.event_date,
     )
     now = runtime.clock.now()
     status = DeclarationStatus.VALIDATED if report.valid else DeclarationStatus.REJECTED
@@ -262,6 +267,7 @@ class _Identified:
     type: str
     month: str
     individuals: int
+    event_date: str | None = None
 
 
 def _identify(
@@ -311,7 +317,11 @@ def _identify(
         )
     company, establishment = found[0]
     identified = _Identified(
-        nature=first.nature, type=first.type, month=first.month, individuals=first.individuals
+        nature=first.nature,
+        type=first.type,
+        month=first.month,
+        individuals=first.individuals,
+        event_date=first.event_date,
     )
     return company, establishment, identified
 
@@ -333,7 +343,13 @@ def planned_maintenances(session: Session, *, month: str) -> Sequence[Maintenanc
 
 
 def _deadlines_for(
-    session: Session, *, nature: str, type_: str, month: str, due_day: int
+    session: Session,
+    *,
+    nature: str,
+    type_: str,
+    month: str,
+    due_day: int,
+    event_date: str | None,
 ) -> tuple[datetime | None, datetime | None]:
     try:
         computed = compute_deadlines(
@@ -341,10 +357,11 @@ def _deadlines_for(
             type=type_,
             month=month,
             due_day=due_day,
+            event_date=event_date,
             planned_maintenances=planned_maintenances(session, month=month),
         )
     except InputError:
-        # A signalement's deadline runs from its event date, which intake does not read.
+        # A signalement without a readable event date (its own anomaly says why): no deadline.
         return None, None
     return _to_utc(computed.deadline), _to_utc(computed.cutoff)
 

@@ -50,6 +50,7 @@ class DeclarationSummary:
     order_number: str | None = None
     replaced_id: str | None = None
     line: int | None = None
+    event_date: str | None = None  # "YYYY-MM-DD": the event a signalement reports (its deadline)
 
     def to_dict(self) -> dict[str, Any]:
         return {

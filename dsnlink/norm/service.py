@@ -64,6 +64,9 @@ _NOT_CONTROL = bytes(b for b in range(256) if not (b < 0x20 or b == 0x7F) or b =
 _CTRL_LINE = re.compile(rb"[\x00-\x1f\x7f]")
 
 SIGNALEMENT_NATURES = frozenset({"04", "05", "07", "08", "10"})
+# The event a signalement reports, from which its 5-working-day deadline runs: last day worked
+# before a work stoppage (04), the return to work (05), the end of the contract (07).
+EVENT_RUBRICS = {"04": "S21.G00.60.002", "05": "S21.G00.60.010", "07": "S21.G00.62.001"}
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -225,6 +228,7 @@ class _Validator:
             "S21.G00.30.001": self._h_nir,
             "S21.G00.30.006": self._h_birth,
             "S21.G00.30.020": self._h_ntt,
+            **{rubric: self._h_event for rubric in EVENT_RUBRICS.values()},
             "S89.G00.32.004": self._h_context,
             "S90.G00.90.001": self._h_total,
             "S90.G00.90.002": self._h_total,
@@ -577,6 +581,17 @@ class _Validator:
             s.month = f"{value[4:8]}-{value[2:4]}"
         else:
             s.replaced_id = value
+
+    def _h_event(self, rid: str, value: str, lineno: int) -> None:
+        decl = self.decl
+        if decl is None or EVENT_RUBRICS.get(decl.summary.nature or "") != rid:
+            return
+        try:
+            event = date(int(value[4:8]), int(value[2:4]), int(value[0:2])).isoformat()
+        except ValueError:
+            return  # the date control reports it
+        if decl.summary.event_date is None or event < decl.summary.event_date:
+            decl.summary.event_date = event
 
     def _h_siren(self, rid: str, value: str, lineno: int) -> None:
         self.context["S21.G00.06.001"] = value
