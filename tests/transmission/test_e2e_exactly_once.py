@@ -130,8 +130,17 @@ async def test_two_pgqueuer_workers_share_the_queue_exactly_once(
         for thread in threads:
             thread.join(timeout=10)
     configure_mock(mock_url, fail_rate=0.0, deposit_then_fail="off")
-    assert statuses <= DONE, statuses
+    assert statuses <= DONE, (statuses, _jobs_state(db_engine))
     assert_each_file_deposited_once(mock_url, expected=6)
+
+
+def _jobs_state(engine: Engine) -> list[tuple[object, ...]]:
+    """What the queue looked like, to explain a failure."""
+    with Session(engine) as session:
+        return [
+            (job.declaration_id, job.status, job.attempts, job.available_at, job.last_error)
+            for job in session.exec(select(TransmissionJob)).all()
+        ]
 
 
 def _worker_env(settings: Settings, mock_url: str, tmp_path: Path) -> dict[str, str]:
