@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,7 @@ from transmission_harness import (
     Gateway,
     configure_mock,
     fast_worker,
-    gateway_app,
-    mock_deposit_point,
     mock_deposits,
-    open_gateway,
-    worker_settings,
 )
 
 from dsnlink.clock import SystemClock
@@ -38,26 +33,6 @@ from dsnlink.transmission.service import KILL_AFTER_DEPOSIT_ENV
 
 CLOCK = SystemClock()
 DONE = {"deposited", "conform", "anomalies"}
-
-
-@pytest.fixture
-def mock_url() -> Iterator[str]:
-    with mock_deposit_point() as url:
-        yield url
-
-
-@pytest.fixture
-def wsettings(settings: Settings, mock_url: str) -> Settings:
-    return worker_settings(settings, mock_url)
-
-
-@pytest.fixture
-async def gateway(wsettings: Settings, db_engine: Engine) -> AsyncIterator[Gateway]:
-    gateway = await open_gateway(
-        gateway_app(wsettings, db_engine, CLOCK), wsettings, db_engine, CLOCK
-    )
-    yield gateway
-    await gateway.http.aclose()
 
 
 def assert_each_file_deposited_once(mock_url: str, expected: int) -> None:

@@ -11,11 +11,9 @@ import itertools
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from transmission_harness import (
@@ -26,10 +24,8 @@ from transmission_harness import (
     fast_worker,
     free_port,
     gateway_app,
-    mock_deposit_point,
     mock_deposits,
     open_gateway,
-    worker_settings,
 )
 
 from dsnlink.clock import SystemClock
@@ -39,25 +35,6 @@ from dsnlink.transmission.service import build_client
 from dsnlink.transmission.worker import build_worker
 
 CLOCK = SystemClock()
-
-
-@pytest.fixture
-def mock_url() -> Any:
-    with mock_deposit_point() as url:
-        yield url
-
-
-@pytest.fixture
-def wsettings(settings: Settings, mock_url: str) -> Settings:
-    return worker_settings(settings, mock_url)
-
-
-@pytest.fixture
-async def gateway(wsettings: Settings, db_engine: Engine) -> AsyncIterator[Gateway]:
-    gateway = await open_gateway(gateway_app(wsettings, db_engine, CLOCK), wsettings, db_engine,
-                                 CLOCK)
-    yield gateway
-    await gateway.http.aclose()
 
 
 async def drain(settings: Settings, engine: Engine, timeout: float = 20) -> None:

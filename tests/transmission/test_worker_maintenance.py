@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from transmission_harness import (
     Gateway,
     fast_worker,
-    gateway_app,
-    mock_deposit_point,
     mock_deposits,
-    open_gateway,
-    worker_settings,
 )
 
 from dsnlink.clock import SystemClock
@@ -26,25 +20,6 @@ from dsnlink.contract.models import Component, ComponentProbe, Maintenance
 from dsnlink.transmission.queue import JobStatus, TransmissionJob
 
 CLOCK = SystemClock()
-
-
-@pytest.fixture
-def mock_url() -> Iterator[str]:
-    with mock_deposit_point() as url:
-        yield url
-
-
-@pytest.fixture
-def wsettings(settings: Settings, mock_url: str) -> Settings:
-    return worker_settings(settings, mock_url)
-
-
-@pytest.fixture
-async def gateway(wsettings: Settings, db_engine: Engine) -> AsyncIterator[Gateway]:
-    app = gateway_app(wsettings, db_engine, CLOCK)
-    gateway = await open_gateway(app, wsettings, db_engine, CLOCK)
-    yield gateway
-    await gateway.http.aclose()
 
 
 def _job_ids(engine: Engine) -> list[uuid.UUID]:
