@@ -1,18 +1,28 @@
-"""The one error tree of the domain core.
+"""The one error tree of the domain core: the branches live here, the leaves in each package.
 
 DsnlinkError
-├── InputError            bad input from a user or a client (never a server fault)
-│   ├── UnreadableInputError   a file that cannot be read at all (missing, not a DSN, bad gzip)
-│   └── ValidationFailed       a declaration refused by the norm controls
-├── NotFoundError         the resource does not exist (or belongs to another tenant)
-├── ConflictError         the request contradicts what is already stored
-├── ForbiddenError        the caller may not do this
-├── LimitExceeded         a contractual limit would be passed
-├── DeadlineError         a deadline or cut-off forbids the action
-├── UnavailableError      service temporarily unavailable (maintenance)
-└── TransmissionError     a call to the deposit point failed
-    ├── TransientTransmissionError   worth retrying (network, timeout, 429, 5xx)
-    └── PermanentTransmissionError   never retried (4xx, ARE, locked account)
+├── InputError                bad input from a user or a client (never a server fault)
+│   ├── UnreadableInputError       unreadable file (missing, not a DSN, bad gzip); EmptyUpload
+│   ├── ValidationFailed           DeclarationRejected, UnidentifiableDeclaration (declarations/)
+│   └── InvalidSiren/InvalidSiret (tenants/), UnsupportedUpload (declarations/),
+│       MaintenanceRefusedError, UnknownCriticity/FormulaError (contract/),
+│       SampleParameterError (norm/), InvalidCredentials (transmission/)
+├── NotFoundError             absent, or another tenant's; UnknownOfferingError (contract/)
+├── ConflictError             contradicts what is stored: AlreadyExists, LastAdministrator,
+│                             ExternalAdministratorExists, ApiKeyRevoked (tenants/),
+│                             DuplicateDeclaration, AlreadyOrdered, NotTransmittable (declarations/)
+├── ForbiddenError            AuthenticationRequired, AdministratorRequired, TenantNotActivated
+│                             (tenants/), ForeignEstablishment (declarations/)
+├── LimitExceeded             QuotaExceeded, UploadTooLarge (declarations/)
+├── DeadlineError             CutoffPassed (declarations/)
+├── UnavailableError          service temporarily unavailable (maintenance, a server not starting)
+├── TransmissionError         a call to the deposit point failed (leaves in transmission/errors.py)
+│   ├── TransientTransmissionError   retried: unreachable, unavailable, 5xx, 429 window,
+│   │                                AmbiguousDepositError (maybe deposited: reconcile first)
+│   └── PermanentTransmissionError   never retried: DepositRefused (ARE), AccountLocked,
+│                                    AuthenticationFailed, RequestRejected, …
+└── configuration and operations: KeyConfigurationError, CorruptSecretError (security/),
+    OfferingCatalogueError (contract/), BackupError (contract/backup.py)
 
 Errors carry typed context, not just text; api/errors.py maps each class to an HTTP status and a
 stable problem type.
