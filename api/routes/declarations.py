@@ -21,7 +21,6 @@ from dsnlink.declarations.schemas import (
     PublicKeyRead,
     ReceiptRead,
 )
-from dsnlink.transmission import service as transmission_service
 
 router = APIRouter(tags=["declarations"])
 
@@ -124,11 +123,7 @@ def list_declarations(
 def read_declaration(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationDetail:
-    detail = service.read_declaration(session, principal=principal, declaration_id=declaration_id)
-    detail.transmission = transmission_service.get_transmission_view(
-        session, declaration_id=declaration_id
-    )
-    return detail
+    return service.read_declaration(session, principal=principal, declaration_id=declaration_id)
 
 
 @router.post(

@@ -65,6 +65,7 @@ from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
+from dsnlink.transmission import service as transmission_service
 from dsnlink.transmission.queue import enqueue_transmission
 
 MAX_STORED_ANOMALIES = 1000
@@ -633,7 +634,12 @@ def read_declaration(
         )
         for e in repository.list_events(session, declaration_id=declaration.id)
     ]
-    return DeclarationDetail(**described.model_dump(), timeline=timeline)
+    transmission = transmission_service.get_transmission_view(
+        session, declaration_id=declaration.id
+    )
+    return DeclarationDetail(
+        **described.model_dump(), timeline=timeline, transmission=transmission
+    )
 
 
 def read_receipt(
