@@ -23,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from dsnlink.clock import Clock
-from dsnlink.contract import repository as contract_repository
-from dsnlink.contract.maintenance import MaintenanceKind
+from dsnlink.contract import service as contract_service
 from dsnlink.contract.models import Maintenance
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
@@ -335,11 +334,8 @@ def planned_maintenances(session: Session, *, month: str) -> Sequence[Maintenanc
     """Announced planned maintenances that can shorten the service hours before a deadline of
     `month` (deadlines fall in the following months)."""
     start = datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=UTC)
-    return contract_repository.list_maintenances_overlapping(
-        session,
-        start=start,
-        end=start + timedelta(days=PLANNED_MAINTENANCE_HORIZON_DAYS),
-        kinds=[MaintenanceKind.PLANNED],
+    return contract_service.announced_maintenances(
+        session, start=start, end=start + timedelta(days=PLANNED_MAINTENANCE_HORIZON_DAYS)
     )
 
 
