@@ -25,6 +25,20 @@ class IncidentCreate(_Input):
     cause: IncidentCause
     note: str | None = Field(default=None, max_length=2000)
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": "2026-11-02T09:00:00+01:00",
+                    "end": "2026-11-02T09:40:00+01:00",
+                    "cause": "outage",
+                    "note": "database failover",
+                }
+            ]
+        },
+    )
+
 
 class IncidentEnd(_Input):
     end: AwareDatetime
@@ -106,6 +120,19 @@ class SupportRequestCreate(_Input):
     description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     criticity: int | str = Field(
         description="1, 2, 3 or the offering's label (e.g. Critique for Quadra)", examples=[2]
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Retour CCO absent",
+                    "description": "La DSN d'octobre est déposée depuis 2 h sans certificat.",
+                    "criticity": 2,
+                }
+            ]
+        },
     )
 
 
