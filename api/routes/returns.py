@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from api.deps import PrincipalDep, SessionDep
 from api.errors import responses
 from dsnlink.declarations import service as declarations_service
-from dsnlink.transmission import service
 
 router = APIRouter(tags=["declarations"])
 
@@ -24,8 +23,7 @@ router = APIRouter(tags=["declarations"])
 def read_return(
     declaration_id: uuid.UUID, return_id: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    declarations_service.get_declaration_or_raise(
-        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    xml = declarations_service.read_return_xml(
+        session, principal=principal, declaration_id=declaration_id, return_id=return_id
     )
-    xml = service.get_return_xml(session, declaration_id=declaration_id, return_id=return_id)
     return Response(xml.encode("utf-8"), media_type="application/xml")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
 from dsnlink.tenants import service
-from dsnlink.tenants.schemas import UserCreate, UserRead
+from dsnlink.tenants.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(tags=["users"])
 
@@ -18,22 +18,49 @@ router = APIRouter(tags=["users"])
     "/users",
     status_code=201,
     summary="Add a user (administrators)",
-    description="Roles: `saas_admin`, `external_saas_admin` (at most one), `user`.",
-    responses=responses(403, 409),
+    description="Roles: `saas_admin`, `external_saas_admin` (at most one), `user`. "
+    "`company_ids` restricts a `user` to those companies' dossiers (a client company's user); "
+    "`password` lets the user sign in to the dashboard (`/app`).",
+    responses=responses(403, 404, 409),
 )
 def create_user(
     body: UserCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> UserRead:
     user = service.create_user(
-        session, principal=principal, email=body.email, role=body.role, clock=runtime.clock
+        session,
+        principal=principal,
+        email=body.email,
+        role=body.role,
+        clock=runtime.clock,
+        company_ids=body.company_ids,
+        password=body.password.get_secret_value() if body.password else None,
     )
-    return UserRead.model_validate(user, from_attributes=True)
+    return service.describe_user(session, user)
+
+
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's company scope or dashboard password (administrators)",
+    description="`company_ids`: the companies the user may see, `[]` lifts the restriction.",
+    responses=responses(403, 404),
+)
+def update_user(
+    user_id: uuid.UUID, body: UserUpdate, session: SessionDep, principal: PrincipalDep
+) -> UserRead:
+    user = service.update_user(
+        session,
+        principal=principal,
+        user_id=user_id,
+        company_ids=body.company_ids,
+        password=body.password.get_secret_value() if body.password else None,
+    )
+    return service.describe_user(session, user)
 
 
 @router.get("/users", summary="List the tenant's users (administrators)", responses=responses(403))
 def list_users(session: SessionDep, principal: PrincipalDep) -> list[UserRead]:
     return [
-        UserRead.model_validate(user, from_attributes=True)
+        service.describe_user(session, user)
         for user in service.list_users(session, principal=principal)
     ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
@@ -42,8 +42,12 @@ def list_declarations(
     filters: DeclarationFilters,
     limit: int,
     offset: int,
+    company_ids: Collection[uuid.UUID] | None = None,
 ) -> tuple[Sequence[Declaration], int]:
+    """A page of the tenant's declarations, newest first; only `company_ids`' when given."""
     query = select(Declaration).where(Declaration.tenant_id == tenant_id)
+    if company_ids is not None:
+        query = query.where(col(Declaration.company_id).in_(list(company_ids)))
     if filters.company_id is not None:
         query = query.where(Declaration.company_id == filters.company_id)
     if filters.establishment_id is not None:

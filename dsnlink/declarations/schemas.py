@@ -120,3 +120,20 @@ class CompanyDeadline(BaseModel):
 class MonthDeadlines(BaseModel):
     month: str
     companies: list[CompanyDeadline]
+
+
+class CompanyDeadlineRow(CompanyDeadline):
+    """A company's deadline with how many of its establishments filed the monthly DSN."""
+
+    establishments: int
+    establishments_filed: int = Field(
+        description="establishments with a monthly declaration (not rejected) for the month"
+    )
+
+
+class MonthDeadlinesPage(BaseModel):
+    month: str
+    companies: list[CompanyDeadlineRow]
+    total: int = Field(description="companies matching the search")
+    limit: int
+    offset: int

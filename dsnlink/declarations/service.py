@@ -44,6 +44,7 @@ from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.declarations.schemas import (
     AnomalyRead,
     CompanyDeadline,
+    CompanyDeadlineRow,
     CompanyRef,
     DeclarationDetail,
     DeclarationPage,
@@ -53,6 +54,7 @@ from dsnlink.declarations.schemas import (
     EventRead,
     FiledDeclaration,
     MonthDeadlines,
+    MonthDeadlinesPage,
     PublicKeyRead,
     ReceiptRead,
 )
@@ -155,7 +157,7 @@ def _record_staged(
     )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
     company, establishment, summary = _identify(
-        session, tenant_id=tenant_id, declarations=report.declarations, anomalies=anomalies
+        session, principal=principal, declarations=report.declarations, anomalies=anomalies
     )
     nature, type_, month = summary.nature, summary.type, summary.month
     deadline, cutoff = _deadlines_for(
@@ -273,11 +275,13 @@ class _Identified:
 def _identify(
     session: Session,
     *,
-    tenant_id: uuid.UUID,
+    principal: Principal,
     declarations: Sequence[Any],
     anomalies: list[dict[str, Any]],
 ) -> tuple[Company, Establishment, _Identified]:
-    """The tenant's company and establishment the file is about; every S20 block must be ours."""
+    """The tenant's company and establishment the file is about; every S20 block must be ours,
+    and inside a restricted user's company scope."""
+    tenant_id = principal.tenant_id
     found: list[tuple[Company, Establishment]] = []
     for item in declarations:
         siren, nic = item.siren, item.nic
@@ -305,6 +309,12 @@ def _identify(
             session, tenant_id=tenant_id, company_id=establishment.company_id
         )
         assert company is not None  # an establishment always belongs to a company
+        if not principal.may_see(company.id):
+            raise ForeignEstablishment(
+                f"SIREN {siren} is not among the companies this user may file for",
+                siren=siren,
+                siret=siren + nic,
+            )
         found.append((company, establishment))
     first = next(
         (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None
@@ -485,8 +495,8 @@ def order_transmission(
     session: Session, *, principal: Principal, declaration_id: uuid.UUID, clock: Clock
 ) -> DeclarationRead:
     """Record who ordered the transmission and when, and queue it in the same transaction."""
-    declaration = get_declaration_or_raise(
-        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    declaration = get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
     )
     tenants_service.require_activated(session, tenant_id=principal.tenant_id)
     if declaration.ordered_at is not None:
@@ -528,6 +538,29 @@ def get_declaration_or_raise(
     if declaration is None:
         raise NotFoundError(f"no declaration {declaration_id}", declaration_id=str(declaration_id))
     return declaration
+
+
+def get_visible_declaration_or_raise(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID
+) -> Declaration:
+    """A declaration of the principal's tenant and company scope; anything else is not found
+    (another tenant's, or another client company's, looks exactly like one that does not exist)."""
+    declaration = get_declaration_or_raise(
+        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    )
+    if not principal.may_see(declaration.company_id):
+        raise NotFoundError(f"no declaration {declaration_id}", declaration_id=str(declaration_id))
+    return declaration
+
+
+def read_return_xml(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, return_id: str
+) -> str:
+    """One return of the deposit point for a declaration the principal may see, as XML."""
+    get_visible_declaration_or_raise(session, principal=principal, declaration_id=declaration_id)
+    return transmission_service.get_return_xml(
+        session, declaration_id=declaration_id, return_id=return_id
+    )
 
 
 def _refs(
@@ -597,7 +630,12 @@ def list_declarations(
     offset: int,
 ) -> DeclarationPage:
     page, total = repository.list_declarations(
-        session, tenant_id=principal.tenant_id, filters=filters, limit=limit, offset=offset
+        session,
+        tenant_id=principal.tenant_id,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        company_ids=principal.company_ids,
     )
     companies, establishments = _refs(session, page)
     return DeclarationPage(
@@ -616,8 +654,8 @@ def list_declarations(
 def read_declaration(
     session: Session, *, principal: Principal, declaration_id: uuid.UUID
 ) -> DeclarationDetail:
-    declaration = get_declaration_or_raise(
-        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    declaration = get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
     )
     described = _describe(session, declaration, with_anomalies=True)
     timeline = [
@@ -641,8 +679,8 @@ def read_declaration(
 def read_receipt(
     session: Session, *, principal: Principal, declaration_id: uuid.UUID
 ) -> ReceiptRead:
-    declaration = get_declaration_or_raise(
-        session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+    declaration = get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
     )
     return ReceiptRead(
         payload=receipt_payload(
@@ -692,7 +730,9 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
     """Per company: the monthly DSN's deadline and cut-off, and what was filed for that month."""
     if not MONTH_RE.match(month):
         raise InputError(f"month must be YYYY-MM, not {month!r}", month=month)
-    companies = tenants_repository.list_companies(session, tenant_id=principal.tenant_id)
+    companies = tenants_repository.list_companies(
+        session, tenant_id=principal.tenant_id, company_ids=principal.company_ids
+    )
     establishments = {
         e.id: e
         for e in tenants_repository.list_establishments(
@@ -702,22 +742,15 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
     filed = repository.list_for_month(session, tenant_id=principal.tenant_id, month=month)
     maintenances = planned_maintenances(session, month=month)
     result = []
+    # A monthly deadline depends only on the due day: three computations serve any number of
+    # companies.
+    per_due_day: dict[int, tuple[datetime | None, datetime | None, str]] = {}
     for company in companies:
-        try:
-            computed = compute_deadlines(
-                nature="01",
-                type="01",
-                month=month,
-                due_day=company.due_day,
-                planned_maintenances=maintenances,
+        if company.due_day not in per_due_day:
+            per_due_day[company.due_day] = _monthly_deadline(
+                month=month, due_day=company.due_day, maintenances=maintenances
             )
-            deadline, cutoff, rule = (
-                _to_utc(computed.deadline),
-                _to_utc(computed.cutoff),
-                computed.rule,
-            )
-        except DsnlinkError as exc:
-            deadline, cutoff, rule = None, None, str(exc)
+        deadline, cutoff, rule = per_due_day[company.due_day]
         result.append(
             CompanyDeadline(
                 company=CompanyRef(id=company.id, siren=company.siren, name=company.name),
@@ -740,3 +773,69 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
             )
         )
     return MonthDeadlines(month=month, companies=result)
+
+
+def _monthly_deadline(
+    *, month: str, due_day: int, maintenances: Sequence[Maintenance]
+) -> tuple[datetime | None, datetime | None, str]:
+    try:
+        computed = compute_deadlines(
+            nature="01",
+            type="01",
+            month=month,
+            due_day=due_day,
+            planned_maintenances=maintenances,
+        )
+    except DsnlinkError as exc:
+        return None, None, str(exc)
+    return _to_utc(computed.deadline), _to_utc(computed.cutoff), computed.rule
+
+
+def month_deadlines_page(
+    session: Session,
+    *,
+    principal: Principal,
+    month: str,
+    search: str | None = None,
+    pending_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> MonthDeadlinesPage:
+    """The month's deadlines for many companies: searched (name, SIREN or SIRET), optionally only
+    those with an establishment still to file, counted per establishment, one page at a time."""
+    whole = month_deadlines(session, principal=principal, month=month)
+    sirets: dict[uuid.UUID, list[str]] = {}
+    for establishment in tenants_repository.list_establishments(
+        session, company_ids=[c.company.id for c in whole.companies]
+    ):
+        sirets.setdefault(establishment.company_id, []).append(establishment.siret)
+    needle = (search or "").strip().casefold().replace(" ", "")
+    rows = []
+    for item in whole.companies:
+        company_sirets = sirets.get(item.company.id, [])
+        if needle and not (
+            needle in item.company.name.casefold().replace(" ", "")
+            or item.company.siren.startswith(needle)
+            or any(siret.startswith(needle) for siret in company_sirets)
+        ):
+            continue
+        filed = {
+            d.siret
+            for d in item.declarations
+            if d.nature == "01" and d.status != DeclarationStatus.REJECTED
+        }
+        row = CompanyDeadlineRow(
+            **item.model_dump(),
+            establishments=len(company_sirets),
+            establishments_filed=len(filed & set(company_sirets)),
+        )
+        if pending_only and row.establishments_filed >= row.establishments:
+            continue
+        rows.append(row)
+    return MonthDeadlinesPage(
+        month=month,
+        companies=rows[offset : offset + limit],
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 
 from dsnlink import db
 from dsnlink.clock import SystemClock
@@ -43,6 +45,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     limit.add_argument("--users", type=int, help="active users")
     limit.add_argument("--companies", type=int, help="registered companies")
     limit.set_defaults(func=run_set_limit)
+
+    user = subparsers.add_parser("user", help="manage a tenant's users (operator)")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION")
+    user_commands.required = True
+    password = user_commands.add_parser(
+        "set-password",
+        help="set a user's dashboard password (prompted twice on a terminal, else one stdin line)",
+    )
+    password.add_argument("tenant", help="tenant id or name")
+    password.add_argument("email")
+    password.set_defaults(func=run_set_password)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -116,4 +129,28 @@ def run_set_limit(args: argparse.Namespace) -> int:
         engine.dispose()
     for line in lines:
         print(f"tenant {name}: {line}")
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != first:
+            raise InputError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def run_set_password(args: argparse.Namespace) -> int:
+    password = _read_password()
+    engine = db.engine_from_settings(get_settings())
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            user = service.set_password(
+                session, tenant_reference=args.tenant, email=args.email, password=password
+            )
+            email = user.email
+    finally:
+        engine.dispose()
+    print(f"password set for {email}: sign in at /app")
     return 0

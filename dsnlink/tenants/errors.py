@@ -11,7 +11,9 @@ ConflictError
 └── ApiKeyRevoked                 the key was already revoked
 InputError
 ├── InvalidSiren                  a SIREN whose check digit is wrong
-└── InvalidSiret                  a SIRET (SIREN + NIC) whose check digit is wrong
+├── InvalidSiret                  a SIRET (SIREN + NIC) whose check digit is wrong
+├── WeakPassword                  a dashboard password too short (or absurdly long)
+└── CompanyScopeForAdministrator  administrators see every company: only users are restricted
 """
 
 from __future__ import annotations
@@ -53,3 +55,11 @@ class InvalidSiren(InputError):
 
 class InvalidSiret(InputError):
     code = "invalid-siret"
+
+
+class WeakPassword(InputError):
+    code = "weak-password"
+
+
+class CompanyScopeForAdministrator(InputError):
+    code = "company-scope-for-administrator"

@@ -56,6 +56,19 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    password_hash: str | None = Field(
+        default=None, max_length=256, description="scrypt hash for the dashboard's sign-in"
+    )
+
+
+class UserCompany(SQLModel, table=True):
+    """A company a restricted user may see (a client company's own dossiers); a user with no
+    row here sees every company of the tenant."""
+
+    __tablename__ = "app_user_company"
+
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", primary_key=True)
+    company_id: uuid.UUID = Field(foreign_key="company.id", primary_key=True, index=True)
 
 
 class AdministratorChange(SQLModel, table=True):

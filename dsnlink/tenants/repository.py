@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session, col, func, select
 
@@ -15,6 +15,7 @@ from dsnlink.tenants.models import (
     Establishment,
     Tenant,
     User,
+    UserCompany,
 )
 
 
@@ -99,11 +100,49 @@ def get_company_by_siren(session: Session, *, tenant_id: uuid.UUID, siren: str) 
     ).first()
 
 
-def list_companies(session: Session, *, tenant_id: uuid.UUID) -> Sequence[Company]:
+def list_companies(
+    session: Session, *, tenant_id: uuid.UUID, company_ids: Collection[uuid.UUID] | None = None
+) -> Sequence[Company]:
+    """The tenant's companies; only those in `company_ids` when given (a restricted user)."""
+    query = select(Company).where(Company.tenant_id == tenant_id)
+    if company_ids is not None:
+        query = query.where(col(Company.id).in_(list(company_ids)))
+    return session.exec(query.order_by(col(Company.name), col(Company.siren))).all()
+
+
+def list_user_company_ids(session: Session, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.exec(select(UserCompany.company_id).where(UserCompany.user_id == user_id)).all()
+    )
+
+
+def replace_user_companies(
+    session: Session, *, user_id: uuid.UUID, company_ids: Collection[uuid.UUID]
+) -> None:
+    for row in session.exec(select(UserCompany).where(UserCompany.user_id == user_id)).all():
+        session.delete(row)
+    session.flush()
+    for company_id in company_ids:
+        session.add(UserCompany(user_id=user_id, company_id=company_id))
+    session.flush()
+
+
+def list_active_users_by_email(session: Session, *, email: str) -> Sequence[User]:
+    """Active users with this e-mail, in every tenant (the dashboard's sign-in)."""
     return session.exec(
-        select(Company)
-        .where(Company.tenant_id == tenant_id)
-        .order_by(col(Company.name), col(Company.siren))
+        select(User)
+        .where(func.lower(User.email) == email.lower(), col(User.removed_at).is_(None))
+        .order_by(col(User.created_at))
+    ).all()
+
+
+def list_users_by_id(
+    session: Session, *, tenant_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> Sequence[User]:
+    if not user_ids:
+        return []
+    return session.exec(
+        select(User).where(User.tenant_id == tenant_id, col(User.id).in_(list(user_ids)))
     ).all()
 
 

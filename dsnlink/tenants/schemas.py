@@ -23,12 +23,20 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user an API key belongs to, acting with that user's role."""
+    """Who is calling: the user an API key belongs to, acting with that user's role.
+
+    `company_ids` is the user's company scope: None sees every company of the tenant; a set
+    (a client company's user) sees only those companies' dossiers.
+    """
 
     tenant_id: uuid.UUID
     user_id: uuid.UUID
     role: Role
     api_key_id: uuid.UUID | None = None
+    company_ids: frozenset[uuid.UUID] | None = None
+
+    def may_see(self, company_id: uuid.UUID) -> bool:
+        return self.company_ids is None or company_id in self.company_ids
 
 
 class _Input(BaseModel):
@@ -47,20 +55,54 @@ class TenantRead(BaseModel):
     activated_at: datetime | None = Field(description="when the first API key was generated")
 
 
+CompanyScope = Annotated[
+    list[uuid.UUID],
+    Field(
+        max_length=10_000,
+        description="companies the user may see (a client company's user); empty: every company."
+        " Only for the role `user`",
+    ),
+]
+Password = Annotated[
+    SecretStr,
+    Field(min_length=12, max_length=256, description="dashboard sign-in password (12+ chars)"),
+]
+
+
 class UserCreate(_Input):
     email: Email
     role: Role = Role.USER
+    company_ids: CompanyScope = Field(default_factory=list)
+    password: Password | None = None
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"email": "paie@example.fr", "role": "user"}]},
+        json_schema_extra={
+            "examples": [
+                {"email": "paie@example.fr", "role": "user"},
+                {
+                    "email": "gerant@client.example",
+                    "role": "user",
+                    "company_ids": ["0b5e4c8e-6f53-4f6c-9a7e-0c7a1d2b3c4d"],
+                },
+            ]
+        },
     )
+
+
+class UserUpdate(_Input):
+    company_ids: CompanyScope | None = None
+    password: Password | None = None
 
 
 class UserRead(BaseModel):
     id: uuid.UUID
     email: str
     role: Role
+    company_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="the user's company scope; empty: every company"
+    )
+    has_password: bool = Field(default=False, description="may sign in to the dashboard")
     created_at: datetime
 
 

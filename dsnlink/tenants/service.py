@@ -18,12 +18,13 @@ from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.errors import InputError, NotFoundError
 from dsnlink.security import apikeys
 from dsnlink.security.keys import Keyring
-from dsnlink.tenants import repository
+from dsnlink.tenants import passwords, repository
 from dsnlink.tenants.errors import (
     AdministratorRequired,
     AlreadyExists,
     ApiKeyRevoked,
     AuthenticationRequired,
+    CompanyScopeForAdministrator,
     ExternalAdministratorExists,
     InvalidSiren,
     InvalidSiret,
@@ -51,6 +52,7 @@ from dsnlink.tenants.schemas import (
     EstablishmentRead,
     Principal,
     TenantRead,
+    UserRead,
 )
 
 # --- tenants -------------------------------------------------------------------------------------
@@ -188,9 +190,72 @@ def authenticate(session: Session, *, raw_key: str | None, secret: str, clock: C
         raise AuthenticationRequired("the user owning this API key was removed")
     key.last_used_at = clock.now()
     session.add(key)
+    return _principal_of(session, user, api_key_id=key.id)
+
+
+def _principal_of(session: Session, user: User, *, api_key_id: uuid.UUID | None) -> Principal:
+    scope = repository.list_user_company_ids(session, user_id=user.id)
     return Principal(
-        tenant_id=key.tenant_id, user_id=user.id, role=Role(user.role), api_key_id=key.id
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        role=Role(user.role),
+        api_key_id=api_key_id,
+        company_ids=frozenset(scope) if scope else None,
     )
+
+
+def sign_in_with_password(
+    session: Session, *, email: str, password: str, tenant_name: str | None = None
+) -> tuple[Principal, str]:
+    """The principal of the active user with this e-mail and password, and its session stamp.
+
+    An e-mail is unique per tenant only: when it signs in to several tenants with the same
+    password, the tenant's name must be given.
+    """
+    candidates = [
+        user
+        for user in repository.list_active_users_by_email(session, email=email.strip())
+        if user.password_hash is not None
+    ]
+    if tenant_name:
+        tenant = repository.get_tenant_by_name(session, tenant_name.strip())
+        candidates = [u for u in candidates if tenant is not None and u.tenant_id == tenant.id]
+    if not candidates:
+        passwords.verify_password(password, None)
+    matching = [u for u in candidates if passwords.verify_password(password, u.password_hash)]
+    if not matching:
+        raise AuthenticationRequired("unknown e-mail address or wrong password")
+    if len(matching) > 1:
+        raise AuthenticationRequired(
+            "this e-mail address signs in to several clients: give the client's name",
+            tenant_required=True,
+        )
+    user = matching[0]
+    return _principal_of(session, user, api_key_id=None), passwords.session_stamp(
+        user.password_hash
+    )
+
+
+def resume_session(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    api_key_id: uuid.UUID | None,
+    stamp: str | None,
+) -> Principal:
+    """The principal of a dashboard session, checked again on every request: a removed user, a
+    revoked key or a changed password ends the session."""
+    user = repository.get_user(session, tenant_id=tenant_id, user_id=user_id)
+    if user is None or user.removed_at is not None:
+        raise AuthenticationRequired("this session's user was removed")
+    if api_key_id is not None:
+        key = repository.get_api_key(session, tenant_id=tenant_id, key_id=api_key_id)
+        if key is None or key.revoked_at is not None or key.user_id != user.id:
+            raise AuthenticationRequired("this session's API key was revoked")
+    elif stamp != passwords.session_stamp(user.password_hash) or user.password_hash is None:
+        raise AuthenticationRequired("the password changed since this session began")
+    return _principal_of(session, user, api_key_id=api_key_id)
 
 
 def require_admin(principal: Principal) -> None:
@@ -223,10 +288,43 @@ def _record_administrator_change(
     )
 
 
+def _check_company_scope(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    role: Role,
+    company_ids: Sequence[uuid.UUID],
+) -> list[uuid.UUID]:
+    """Distinct companies of the tenant; an administrator cannot be restricted (they manage
+    users and keys, so a restriction would be a formality)."""
+    if company_ids and role.is_admin:
+        raise CompanyScopeForAdministrator(
+            "administrators see every company: only users with the role `user` can be "
+            "restricted to companies",
+            role=str(role),
+        )
+    unique = list(dict.fromkeys(company_ids))
+    for company_id in unique:
+        get_company_or_raise(session, tenant_id=tenant_id, company_id=company_id)
+    return unique
+
+
 def create_user(
-    session: Session, *, principal: Principal, email: str, role: Role, clock: Clock
+    session: Session,
+    *,
+    principal: Principal,
+    email: str,
+    role: Role,
+    clock: Clock,
+    company_ids: Sequence[uuid.UUID] = (),
+    password: str | None = None,
 ) -> User:
     require_admin(principal)
+    scope = _check_company_scope(
+        session, tenant_id=principal.tenant_id, role=role, company_ids=company_ids
+    )
+    if password is not None:
+        passwords.check_strength(password)
     if role is Role.EXTERNAL_SAAS_ADMIN and repository.count_active_with_role(
         session, tenant_id=principal.tenant_id, role=role
     ):
@@ -244,8 +342,10 @@ def create_user(
         user = User(tenant_id=principal.tenant_id, email=email, role=role, created_at=clock.now())
     else:
         user.role, user.removed_at = role, None
+    user.password_hash = passwords.hash_password(password) if password is not None else None
     session.add(user)
     session.flush()
+    repository.replace_user_companies(session, user_id=user.id, company_ids=scope)
     if role.is_admin:
         _record_administrator_change(
             session,
@@ -255,6 +355,67 @@ def create_user(
             clock=clock,
         )
     return user
+
+
+def update_user(
+    session: Session,
+    *,
+    principal: Principal,
+    user_id: uuid.UUID,
+    company_ids: Sequence[uuid.UUID] | None = None,
+    password: str | None = None,
+) -> User:
+    """Change a user's company scope (an empty list lifts it) and/or dashboard password."""
+    require_admin(principal)
+    user = repository.get_user(session, tenant_id=principal.tenant_id, user_id=user_id)
+    if user is None or user.removed_at is not None:
+        raise NotFoundError(f"no user {user_id}", user_id=str(user_id))
+    if company_ids is not None:
+        scope = _check_company_scope(
+            session, tenant_id=user.tenant_id, role=Role(user.role), company_ids=company_ids
+        )
+        repository.replace_user_companies(session, user_id=user.id, company_ids=scope)
+    if password is not None:
+        _set_password(session, user=user, password=password)
+    return user
+
+
+def _set_password(session: Session, *, user: User, password: str) -> None:
+    passwords.check_strength(password)
+    user.password_hash = passwords.hash_password(password)
+    session.add(user)
+    session.flush()
+
+
+def set_password(session: Session, *, tenant_reference: str, email: str, password: str) -> User:
+    """The operator sets a user's dashboard password (`dsnlink user set-password`)."""
+    tenant = get_tenant_by_reference_or_raise(session, reference=tenant_reference)
+    user = repository.get_user_by_email(session, tenant_id=tenant.id, email=email)
+    if user is None or user.removed_at is not None:
+        raise NotFoundError(f"no user {email} in tenant {tenant.name}", email=email)
+    _set_password(session, user=user, password=password)
+    return user
+
+
+def describe_user(session: Session, user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        company_ids=repository.list_user_company_ids(session, user_id=user.id),
+        has_password=user.password_hash is not None,
+        created_at=user.created_at,
+    )
+
+
+def user_emails(
+    session: Session, *, principal: Principal, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """E-mails of the tenant's users, to say who did what in a timeline."""
+    users = repository.list_users_by_id(
+        session, tenant_id=principal.tenant_id, user_ids=set(user_ids)
+    )
+    return {user.id: user.email for user in users}
 
 
 def list_users(session: Session, *, principal: Principal) -> Sequence[User]:
@@ -470,7 +631,10 @@ def register_company(
 
 
 def list_companies(session: Session, *, principal: Principal) -> list[CompanyRead]:
-    companies = repository.list_companies(session, tenant_id=principal.tenant_id)
+    """The companies the principal may see (every company of the tenant unless restricted)."""
+    companies = repository.list_companies(
+        session, tenant_id=principal.tenant_id, company_ids=principal.company_ids
+    )
     establishments = repository.list_establishments(session, company_ids=[c.id for c in companies])
     return [_describe_company(c, establishments) for c in companies]
 
@@ -486,6 +650,9 @@ def get_company_or_raise(
 
 def read_company(session: Session, *, principal: Principal, company_id: uuid.UUID) -> CompanyRead:
     company = get_company_or_raise(session, tenant_id=principal.tenant_id, company_id=company_id)
+    if not principal.may_see(company.id):
+        # Outside a restricted user's scope: answered exactly like another tenant's company.
+        raise NotFoundError(f"no company {company_id}", company_id=str(company_id))
     return _describe_company(
         company, repository.list_establishments(session, company_ids=[company.id])
     )
