@@ -112,7 +112,11 @@ def _check_port_free(host: str, port: int, what: str) -> None:
 def start_server(app: Any, *, host: str, port: int, what: str) -> RunningServer:
     """Serve `app` from a thread and wait until it listens (or fail clearly)."""
     _check_port_free(host, port, what)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    # log_config=None: uvicorn's lines go through dsnlink's redacting handler, not its own.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", log_config=None,
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{what}", daemon=True)
     thread.start()
@@ -175,6 +179,8 @@ def _demo_settings(mock_url: str) -> Settings:
             "returns_poll_seconds": 2.0,
             "returns_lag_seconds": 0.0,
             "worker_poll_seconds": 0.5,
+            # The demo narrates on stdout; one log line per poll would drown it.
+            "log_level": base.log_level if "log_level" in base.model_fields_set else "WARNING",
         }
     )
 

@@ -15,6 +15,7 @@ from dsnlink import db
 from dsnlink.clock import Clock
 from dsnlink.config import Settings
 from dsnlink.declarations.service import IntakeRuntime
+from dsnlink.observability.logging import bind_log_fields
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
@@ -71,12 +72,14 @@ def get_principal(
 ) -> Principal:
     """Who calls; the key's last use is recorded in its own short transaction."""
     with db.unit_of_work(runtime.sessions) as session:
-        return tenants_service.authenticate(
+        principal = tenants_service.authenticate(
             session,
             raw_key=credentials.credentials if credentials else None,
             secret=runtime.settings.secret_key,
             clock=runtime.clock,
         )
+    bind_log_fields(tenant_id=principal.tenant_id, user_id=principal.user_id)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

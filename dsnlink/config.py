@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dsnlink.transmission.settings import TransmissionSettings
@@ -47,6 +48,29 @@ class Settings(TransmissionSettings, BaseSettings):
         default=None,
         description="Ed25519 private key signing receipts, PEM or base64 of the 32 raw bytes;"
         " development: generated once into data_dir/keys",
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="log lines: one JSON object each, or human-readable"
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics requires Authorization: Bearer <token>"
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="requests per API key (or client address) and minute; 0: off"
+    )
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="body size limit of every route but the upload"
+    )
+    health_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="timeout of each readiness check"
+    )
+    health_cache_seconds: float = Field(
+        default=10.0, ge=0, description="how long a deposit-point probe result is reused"
+    )
+    ready_requires_deposit_point: bool = Field(
+        default=True, description="/health/ready answers 503 when the deposit point is unreachable"
     )
 
     @property

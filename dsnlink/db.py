@@ -51,6 +51,7 @@ def load_models() -> type[SQLModel]:
     """Import every table module so SQLModel.metadata knows the whole schema."""
     import dsnlink.contract.models
     import dsnlink.declarations.models
+    import dsnlink.observability.models
     import dsnlink.tenants.models
     import dsnlink.transmission.models
     import dsnlink.transmission.queue  # noqa: F401

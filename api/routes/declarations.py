@@ -21,6 +21,7 @@ from dsnlink.declarations.schemas import (
     PublicKeyRead,
     ReceiptRead,
 )
+from dsnlink.observability.logging import bind_log_fields
 
 router = APIRouter(tags=["declarations"])
 
@@ -76,7 +77,7 @@ async def post_declaration(
     filename: Annotated[str | None, Query(max_length=255)] = None,
 ) -> DeclarationRead:
     _check_upload_headers(request, runtime.settings.max_upload_bytes)
-    return await service.receive_declaration(
+    received = await service.receive_declaration(
         session,
         principal=principal,
         chunks=request.stream(),
@@ -86,6 +87,8 @@ async def post_declaration(
         transmit=transmit,
         runtime=runtime.intake,
     )
+    bind_log_fields(declaration_id=received.id)
+    return received
 
 
 @router.get("/declarations", summary="List declarations, newest first")

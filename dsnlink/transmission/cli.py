@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 from types import FrameType
@@ -36,10 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsnlink.observability.logging import configure_logging
     from dsnlink.transmission.worker import build_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     settings.check_secrets()
     engine = db.engine_from_settings(settings)
     postgres = engine.dialect.name == "postgresql"

@@ -44,6 +44,7 @@ from dsnlink.clock import Clock
 from dsnlink.config import Settings
 from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
 from dsnlink.errors import NotFoundError, TransientTransmissionError, TransmissionError
+from dsnlink.observability.logging import bind_log_fields
 from dsnlink.resources import schema_path
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
@@ -202,6 +203,7 @@ def transmit_step(ctx: TransmissionContext, *, job_id: uuid.UUID) -> StepOutcome
         job = session.get(TransmissionJob, job_id)
         if job is None:
             return StepOutcome(StepKind.DONE)
+        bind_log_fields(declaration_id=job.declaration_id)
         declaration = session.get(Declaration, job.declaration_id)
         if declaration is None:
             return StepOutcome(StepKind.FAILED, error="the declaration no longer exists")

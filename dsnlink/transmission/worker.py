@@ -31,6 +31,7 @@ from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings
 from dsnlink.contract.models import Component
 from dsnlink.contract.service import maintenance_in_progress, record_probe
+from dsnlink.observability.logging import log_context
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import keyring_from_settings
 from dsnlink.transmission.client import DepositPointClient
@@ -120,18 +121,22 @@ class TransmissionWorker:
         """Claim and run one step of a job; None if it was not ours (or not the time) to run."""
         if self.held_by_maintenance() or not self.claim(job_id):
             return None
-        try:
-            outcome = transmit_step(self.context, job_id=job_id)
-        except Exception as exc:
-            # A bug or the database failing: the job comes back after a short pause. An attempt
-            # left `sending` is reconciled then, never sent again blindly.
-            logger.exception("transmission job %s failed unexpectedly", job_id)
-            outcome = StepOutcome(
-                StepKind.RETRY,
-                at=self.clock.now() + self.context.policy.reconcile_recheck,
-                error=f"internal error: {type(exc).__name__}: {exc}",
-            )
-        self.finish(job_id, outcome)
+        # transmit_step adds the declaration id: every line of this step carries both ids.
+        with log_context(job_id=str(job_id), worker_id=self.context.worker_id):
+            try:
+                outcome = transmit_step(self.context, job_id=job_id)
+            except Exception as exc:
+                # A bug or the database failing: the job comes back after a short pause. An
+                # attempt left `sending` is reconciled then, never sent again blindly.
+                logger.exception("transmission job %s failed unexpectedly", job_id)
+                outcome = StepOutcome(
+                    StepKind.RETRY,
+                    at=self.clock.now() + self.context.policy.reconcile_recheck,
+                    error=f"internal error: {type(exc).__name__}: {exc}",
+                )
+            self.finish(job_id, outcome)
+            logger.info("transmission step: %s", outcome.kind.value,
+                        extra={"outcome": outcome.kind.value, "attempted": outcome.attempted})
         return outcome
 
     def finish(self, job_id: uuid.UUID, outcome: StepOutcome) -> None:
