@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
-from api import errors
+from api import errors, middleware
 from api.deps import Runtime
 from api.maintenance import MaintenanceGuard
 from api.routes import (
     companies,
     declarants,
     declarations,
+    health,
+    metrics,
     returns,
     sla,
     status,
@@ -22,6 +24,7 @@ from api.routes import (
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings, get_settings
+from dsnlink.observability.logging import configure_logging
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import keyring_from_settings
 from dsnlink.security.receipts import signer_from_settings
@@ -40,6 +43,7 @@ def create_app(
     """The API over `settings`; tests may pass a shared engine and a frozen clock."""
     settings = settings or get_settings()
     settings.check_secrets()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     keyring = keyring_from_settings(settings)
     engine = engine or db.engine_from_settings(settings)
     runtime = Runtime(
@@ -56,6 +60,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         responses=errors.responses(401, 422, 500),
+        dependencies=[Depends(middleware.bind_path_ids)],
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -64,5 +69,8 @@ def create_app(
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")
     app.include_router(status.router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.add_middleware(MaintenanceGuard)
+    middleware.install(app)
     return app
