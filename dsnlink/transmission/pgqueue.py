@@ -28,12 +28,13 @@ import contextlib
 import logging
 import signal
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
 from dsnlink.config import Settings
+from dsnlink.transmission.queue import JobStatus, TransmissionJob
 from dsnlink.transmission.service import StepKind
 from dsnlink.transmission.worker import TransmissionWorker
 
@@ -73,6 +74,15 @@ def _psycopg_url(settings: Settings) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _queued_until(worker: TransmissionWorker, job_id: uuid.UUID) -> datetime | None:
+    """When this job is next due, if it waits in the queue (None if running, done or failed)."""
+    with worker.context.sessions() as session:
+        job = session.get(TransmissionJob, job_id)
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        return job.available_at
+
+
 def run_pgqueuer_worker(
     settings: Settings,
     worker: TransmissionWorker,
@@ -110,23 +120,44 @@ async def _consume(
 
         queries = Queries(PsycopgDriver(producer))
 
+        async def wake_later(job_id: uuid.UUID, at: datetime | None) -> None:
+            delay = (at or worker.clock.now()) - worker.clock.now()
+            await queries.enqueue(ENTRYPOINT, job_id.bytes, execute_after=max(delay, timedelta(0)))
+
+        async def step(job_id: uuid.UUID) -> None:
+            """Run one step; whatever runs it (wake-up or sweep), a retry gets its own wake-up."""
+            outcome = await asyncio.to_thread(worker.run_job, job_id)
+            if outcome is not None:
+                if outcome.kind is StepKind.RETRY:
+                    await wake_later(job_id, outcome.at)
+                return
+            # Not claimed: running elsewhere (that worker re-arms it), held by a maintenance (the
+            # sweep takes it afterwards), or not due yet: then this early wake-up must not be the
+            # job's last one.
+            queued_until = await asyncio.to_thread(_queued_until, worker, job_id)
+            if queued_until is not None and queued_until > worker.clock.now():
+                await wake_later(job_id, queued_until)
+
         @pgq.entrypoint(ENTRYPOINT)
         async def transmit(job: Job) -> None:
-            if not job.payload:
+            if job.payload:
+                await step(uuid.UUID(bytes=bytes(job.payload)))
+
+        async def sweep_once() -> None:
+            if await asyncio.to_thread(worker.held_by_maintenance):
                 return
-            job_id = uuid.UUID(bytes=bytes(job.payload))
-            outcome = await asyncio.to_thread(worker.run_job, job_id)
-            if outcome is not None and outcome.kind is StepKind.RETRY:
-                delay = (outcome.at or worker.clock.now()) - worker.clock.now()
-                await queries.enqueue(
-                    ENTRYPOINT, job_id.bytes, execute_after=max(delay, timedelta(0))
-                )
+            for job_id in await asyncio.to_thread(worker.due_jobs):
+                await step(job_id)
 
         async def sweeper() -> None:
             while not pgq.shutdown.is_set():
-                await asyncio.to_thread(worker.run_once)
-                await asyncio.to_thread(worker.poll_returns_if_due)
-                await asyncio.to_thread(worker.beat_if_due)
+                try:
+                    await sweep_once()
+                    await asyncio.to_thread(worker.poll_returns_if_due)
+                    await asyncio.to_thread(worker.beat_if_due)
+                except Exception:
+                    # The database or the queue away for a moment: the next sweep tries again.
+                    logger.exception("transmission sweep failed; continuing")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(pgq.shutdown.wait(), timeout=sweep)
 

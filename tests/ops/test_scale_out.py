@@ -1,0 +1,137 @@
+"""Scale-out on PostgreSQL, with real processes: 2 API processes (`dsnlink serve --worker no`) and
+3 worker processes (`dsnlink worker`, pgqueuer) on one database and one shared data directory,
+the mock deposit point in its own process answering some calls 503 (some after storing the
+file). Declarations uploaded to either API process are each deposited exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from ops_harness import (
+    DONE,
+    FAST_TIMINGS,
+    api_argv,
+    create_companies,
+    create_tenant,
+    dsnlink_argv,
+    free_port,
+    gateway_env,
+    ledger,
+    mock_argv,
+    mock_deposits,
+    postgres_reachable,
+    processes,
+    queue_state,
+    throwaway_database,
+    wait_http,
+)
+
+from dsnlink.norm.sample import sample_bytes
+
+pytestmark = pytest.mark.slow
+
+DECLARATIONS = 40
+DECLARANTS = 5
+API_PROCESSES = 2
+WORKER_PROCESSES = 3
+MONTH = "2026-10"
+DEADLINE_SECONDS = 60
+
+
+@pytest.fixture
+def database_url(postgres_admin: object) -> object:
+    # postgres_admin (tests/conftest.py) skips, or fails under CI=true, when PostgreSQL is away.
+    assert postgres_reachable()
+    with throwaway_database("dsnlink_scale") as url:
+        yield url
+
+
+async def upload_all(
+    urls: list[str], key: str, companies: list[tuple[str, str]]
+) -> list[tuple[str, str, int]]:
+    """Upload DECLARATIONS files, spread over the API processes; (id, api url, status)."""
+    limit = asyncio.Semaphore(8)
+
+    async def one(http: httpx.AsyncClient, seed: int) -> tuple[str, str, int]:
+        siren, nic = companies[seed % len(companies)]
+        body = sample_bytes(employees=3, month=MONTH, seed=seed, siren=siren, nic=nic)
+        url = urls[seed % len(urls)]
+        async with limit:
+            response = await http.post(
+                f"{url}/v1/declarations",
+                params={"transmit": "true", "accept_late": "true", "filename": f"{seed}.dsn"},
+                content=body,
+                headers={"Authorization": f"Bearer {key}",
+                         "Content-Type": "application/octet-stream"},
+            )
+        assert response.status_code == 201, response.text
+        return response.json()["id"], url, response.status_code
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        return list(await asyncio.gather(*(one(http, seed) for seed in range(DECLARATIONS))))
+
+
+def test_two_api_and_three_worker_processes_deposit_each_declaration_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    mock_port = free_port()
+    mock_url = f"http://127.0.0.1:{mock_port}"
+    env = gateway_env(database_url, tmp_path / "data", mock_url, **FAST_TIMINGS,
+                      DSNLINK_RATE_LIMIT_PER_MINUTE="0")
+    with processes(tmp_path) as group:
+        try:
+            mock = group.spawn("mock", mock_argv(
+                mock_port, "--fail-rate", "0.15", "--deposit-then-fail", "503",
+                "--deposit-then-fail-rate", "0.1", "--seed", "11",
+                "--return-delay", "11=3600"), env)
+            apis = [group.spawn(f"api{i}", api_argv(port), env)
+                    for i, port in enumerate(free_port() for _ in range(API_PROCESSES))]
+            urls = [f"http://127.0.0.1:{a.argv[a.argv.index('--port') + 1]}" for a in apis]
+            wait_http(f"{mock_url}/_mock/deposits", mock)
+            for api, url in zip(apis, urls, strict=True):
+                wait_http(f"{url}/v1/status", api)
+            key = create_tenant(env, tmp_path, "Scale", payslips=1_000_000)
+            companies = create_companies(urls[0], key, range(DECLARANTS))
+            uploaded = asyncio.run(upload_all(urls, key, companies))
+            workers = [group.spawn(f"worker{i}", dsnlink_argv("worker"), env)
+                       for i in range(WORKER_PROCESSES)]
+
+            ids = {declaration_id for declaration_id, _, _ in uploaded}
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while time.monotonic() < deadline:
+                book = ledger(database_url)
+                if all(book.statuses.get(i) in DONE for i in ids):
+                    break
+                dead = [w.name for w in workers if not w.alive()]
+                assert not dead, f"worker(s) died: {dead}\n{group.report()}"
+                time.sleep(0.5)
+            book = ledger(database_url)
+            pending = {i: book.statuses.get(i) for i in ids if book.statuses.get(i) not in DONE}
+            assert not pending, (
+                f"not deposited after {DEADLINE_SECONDS} s: {pending} {book.outcomes}\n"
+                f"{queue_state(database_url)}"
+            )
+            received = mock_deposits(mock_url)
+        except BaseException:
+            print(group.report())
+            raise
+
+    assert Counter(url for _, url, _ in uploaded) == {url: DECLARATIONS // 2 for url in urls}
+    # The mock received each file exactly once, and nothing else.
+    per_file = Counter(d["sha256"] for d in received)
+    assert len(per_file) == DECLARATIONS and set(per_file.values()) == {1}, per_file
+    assert set(book.flows.values()) == {d["idflux"] for d in received}
+    # One job per declaration, each done; one successful deposit each, none lost.
+    assert book.job_rows == DECLARATIONS and set(book.jobs.values()) == {"done"}, book.jobs
+    assert set(book.flows) == ids
+    assert book.deposits == dict.fromkeys(ids, 1), book.deposits
+    assert sum(book.attempts.values()) >= DECLARATIONS
+    # The failure injection bit, and the work really was shared between processes.
+    assert book.outcomes.get("not_sent", 0) + book.outcomes.get("ambiguous", 0) + book.outcomes.get(
+        "reconciled", 0) + book.outcomes.get("lost", 0) >= 1, book.outcomes
+    assert book.workers >= 2, f"only {book.workers} worker process made attempts"
