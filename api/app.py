@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
 from api import errors, middleware
+from api.dashboard import install as install_dashboard
 from api.deps import Runtime
 from api.maintenance import MaintenanceGuard
 from api.routes import (
@@ -69,6 +70,7 @@ def create_app(
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")
     app.include_router(status.router)
+    install_dashboard(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.add_middleware(MaintenanceGuard)

@@ -829,7 +829,8 @@ def month_deadlines_page(
             establishments=len(company_sirets),
             establishments_filed=len(filed & set(company_sirets)),
         )
-        if pending_only and row.establishments_filed >= row.establishments:
+        # A company with no establishment yet has nothing filed either: it is still to do.
+        if pending_only and row.establishments_filed >= max(row.establishments, 1):
             continue
         rows.append(row)
     return MonthDeadlinesPage(

@@ -1,0 +1,630 @@
+"""The dashboard's pages: each route parses, calls the domain services, renders a template.
+
+Every page works without JavaScript (plain links and form posts, 303 after each post); htmx
+only swaps parts of a page (filters, the upload's result, a declaration's progress).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+
+from api.dashboard import session as cookies
+from api.dashboard.templating import PARIS, render
+from api.deps import RuntimeDep, SessionDep
+from api.errors import status_of
+from dsnlink.contract import service as contract_service
+from dsnlink.declarations import service as declarations_service
+from dsnlink.declarations.errors import CutoffPassed, DuplicateDeclaration
+from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.declarations.repository import DeclarationFilters
+from dsnlink.errors import DsnlinkError, NotFoundError
+from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.errors import AuthenticationRequired
+from dsnlink.tenants.schemas import Principal
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+PAGE_SIZE = 25
+DEADLINES_PAGE_SIZE = 50
+UPLOAD_CHUNK = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# While a declaration is in one of these, its page refreshes its progress (htmx polling).
+IN_PROGRESS = frozenset(
+    {
+        DeclarationStatus.ORDERED,
+        DeclarationStatus.TRANSMITTING,
+        DeclarationStatus.RECONCILING,
+        DeclarationStatus.DEPOSITED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A signed-in person: their principal (same roles and scope as on the API) and CSRF token."""
+
+    principal: Principal
+    data: cookies.SessionData
+    csrf: str
+
+
+def _sign_in_required(request: Request) -> HTTPException:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/app/connexion?" + urlencode({"suivant": target})
+    # htmx follows a redirect inside its request: HX-Redirect makes it load the whole page.
+    return HTTPException(303, headers={"Location": location, "HX-Redirect": location})
+
+
+def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> Visitor:
+    secret = runtime.settings.secret_key
+    data = cookies.read(request, secret=secret)
+    if data is None or data.user_id is None or data.tenant_id is None:
+        raise _sign_in_required(request)
+    try:
+        principal = tenants_service.resume_session(
+            session,
+            tenant_id=data.tenant_id,
+            user_id=data.user_id,
+            api_key_id=data.api_key_id,
+            stamp=data.stamp,
+        )
+    except AuthenticationRequired:
+        raise _sign_in_required(request) from None
+    return Visitor(principal=principal, data=data, csrf=cookies.csrf_token(data, secret=secret))
+
+
+VisitorDep = Annotated[Visitor, Depends(get_visitor)]
+
+
+def _layout(
+    session: Session, runtime: Any, visitor: Visitor, request: Request, **context: Any
+) -> dict[str, Any]:
+    """What every signed-in page shows: who, for which client, maintenance, the CSRF token."""
+    principal = visitor.principal
+    now = runtime.clock.now()
+    emails = tenants_service.user_emails(session, principal=principal, user_ids=[principal.user_id])
+    return {
+        "request_path": request.url.path,
+        "csrf": visitor.csrf,
+        "now": now,
+        "tenant": tenants_service.read_tenant(session, principal=principal),
+        "user_email": emails.get(principal.user_id, ""),
+        "via_api_key": principal.api_key_id is not None,
+        "restricted": principal.company_ids is not None,
+        "maintenance": contract_service.maintenance_in_progress(session, now),
+        **context,
+    }
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of the dashboard itself: never an open redirect."""
+    if target and target.startswith("/app/") and not target.startswith("//"):
+        return target
+    return "/app/declarations"
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
+def _previous_month(now: datetime) -> str:
+    """The month being declared now: the monthly DSN of month M is due in M+1."""
+    local = now.astimezone(PARIS)
+    first = local.replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _csrf_refused(request: Request) -> HTMLResponse:
+    return render(
+        "error.html",
+        status_code=403,
+        title="Formulaire expiré",
+        message="Ce formulaire a expiré ou ne vient pas de cette page (protection CSRF). "
+        "Rechargez la page et recommencez.",
+        back=request.headers.get("referer") or "/app/declarations",
+    )
+
+
+def _error_page(exc: DsnlinkError, *, back: str) -> HTMLResponse:
+    status = status_of(exc)
+    titles = {404: "Introuvable", 403: "Accès refusé", 409: "Conflit", 422: "Demande refusée"}
+    return render(
+        "error.html",
+        status_code=status,
+        title=titles.get(status, "Erreur"),
+        message=exc.message,
+        back=back,
+    )
+
+
+async def _checked_form(request: Request, secret: str) -> FormData | None:
+    """The posted form if its CSRF token matches the session's; None otherwise."""
+    form = await request.form()
+    token = form.get("csrf")
+    data = cookies.read(request, secret=secret)
+    if not cookies.csrf_matches(data, token if isinstance(token, str) else None, secret=secret):
+        return None
+    return form
+
+
+# --- sign-in -------------------------------------------------------------------------------------
+
+
+@router.get("")
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/app/declarations", status_code=303)
+
+
+def _sign_in_page(
+    request: Request,
+    runtime: Any,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    email: str = "",
+    tenant_name: str = "",
+    ask_tenant: bool = False,
+    target: str | None = None,
+) -> HTMLResponse:
+    secret = runtime.settings.secret_key
+    data = cookies.read(request, secret=secret)
+    if data is None or data.user_id is not None:
+        data = cookies.SessionData.anonymous()
+    response = render(
+        "signin.html",
+        status_code=status_code,
+        csrf=cookies.csrf_token(data, secret=secret),
+        error=error,
+        email=email,
+        tenant_name=tenant_name,
+        ask_tenant=ask_tenant,
+        suivant=_safe_next(target),
+    )
+    cookies.write(response, request, data, secret=secret)
+    return response
+
+
+@router.get("/connexion")
+def sign_in_form(request: Request, runtime: RuntimeDep, suivant: str | None = None) -> HTMLResponse:
+    return _sign_in_page(request, runtime, target=suivant)
+
+
+def _signed_in(
+    request: Request, runtime: Any, principal: Principal, *, stamp: str | None, target: str
+) -> RedirectResponse:
+    data = cookies.SessionData.anonymous()
+    data = cookies.SessionData(
+        nonce=data.nonce,  # a new nonce at sign-in: no session fixation
+        issued_at=data.issued_at,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        stamp=stamp,
+    )
+    response = RedirectResponse(_safe_next(target), status_code=303)
+    cookies.write(response, request, data, secret=runtime.settings.secret_key)
+    return response
+
+
+@router.post("/connexion", response_model=None)
+async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    form = await _checked_form(request, runtime.settings.secret_key)
+    if form is None:
+        return _sign_in_page(
+            request,
+            runtime,
+            status_code=403,
+            error="Le formulaire a expiré : veuillez recommencer.",
+        )
+    target = str(form.get("suivant") or "")
+    email = str(form.get("email") or "").strip()
+    tenant_name = str(form.get("client") or "").strip()
+    try:
+        principal, stamp = tenants_service.sign_in_with_password(
+            session,
+            email=email,
+            password=str(form.get("mot_de_passe") or ""),
+            tenant_name=tenant_name or None,
+        )
+    except AuthenticationRequired as exc:
+        ask_tenant = bool(exc.context.get("tenant_required"))
+        return _sign_in_page(
+            request,
+            runtime,
+            status_code=401,
+            error=(
+                "Cette adresse permet de se connecter à plusieurs clients : indiquez le nom "
+                "du client."
+                if ask_tenant
+                else "Adresse e-mail ou mot de passe incorrect."
+            ),
+            email=email,
+            tenant_name=tenant_name,
+            ask_tenant=ask_tenant or bool(tenant_name),
+            target=target,
+        )
+    return _signed_in(request, runtime, principal, stamp=stamp, target=target)
+
+
+@router.post("/connexion/cle", response_model=None)
+async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    form = await _checked_form(request, runtime.settings.secret_key)
+    if form is None:
+        return _sign_in_page(
+            request,
+            runtime,
+            status_code=403,
+            error="Le formulaire a expiré : veuillez recommencer.",
+        )
+    target = str(form.get("suivant") or "")
+    try:
+        principal = tenants_service.authenticate(
+            session,
+            raw_key=str(form.get("cle") or "").strip(),
+            secret=runtime.settings.secret_key,
+            clock=runtime.clock,
+        )
+    except AuthenticationRequired:
+        return _sign_in_page(
+            request,
+            runtime,
+            status_code=401,
+            error="Clé d'API inconnue ou révoquée.",
+            target=target,
+        )
+    return _signed_in(request, runtime, principal, stamp=None, target=target)
+
+
+@router.post("/deconnexion", response_model=None)
+async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
+    form = await _checked_form(request, runtime.settings.secret_key)
+    if form is None:
+        return _csrf_refused(request)
+    response = RedirectResponse("/app/connexion", status_code=303)
+    cookies.clear(response, request)
+    return response
+
+
+# --- declarations --------------------------------------------------------------------------------
+
+
+@router.get("/declarations")
+def declarations_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+    entreprise: str | None = None,
+    siret: str | None = None,
+    mois: str | None = None,
+    nature: str | None = None,
+    statut: str | None = None,
+    page: str | None = None,
+) -> HTMLResponse:
+    principal = visitor.principal
+    companies = tenants_service.list_companies(session, principal=principal)
+    company_id = _uuid_or_none(entreprise)
+    notices = []
+    establishment_id = None
+    siret = (siret or "").replace(" ", "")
+    if siret:
+        found = tenants_service.find_establishment(
+            session, tenant_id=principal.tenant_id, siret=siret
+        )
+        if found is None or not principal.may_see(found.company_id):
+            notices.append(f"Aucun établissement de SIRET {siret}.")
+            establishment_id = uuid.UUID(int=0)
+        else:
+            establishment_id = found.id
+    month = mois if mois and declarations_service.MONTH_RE.match(mois) else None
+    status = statut if statut in set(DeclarationStatus) else None
+    number = _page_number(page)
+    listing = declarations_service.list_declarations(
+        session,
+        principal=principal,
+        filters=DeclarationFilters(
+            company_id=company_id,
+            establishment_id=establishment_id,
+            month=month,
+            nature=nature if nature and nature.isdigit() and len(nature) == 2 else None,
+            status=DeclarationStatus(status) if status else None,
+        ),
+        limit=PAGE_SIZE,
+        offset=(number - 1) * PAGE_SIZE,
+    )
+    current_month = _previous_month(runtime.clock.now())
+    deadlines = declarations_service.month_deadlines(
+        session, principal=principal, month=current_month
+    )
+    if company_id is not None:
+        deadline_rows = [c for c in deadlines.companies if c.company.id == company_id]
+    else:
+        deadline_rows = []
+    # Companies share a deadline per due day: a summary stays short for any number of them.
+    by_due_day: dict[int, dict[str, Any]] = {}
+    for item in deadlines.companies:
+        group = by_due_day.setdefault(
+            item.due_day,
+            {"due_day": item.due_day, "deadline": item.deadline, "cutoff": item.cutoff, "count": 0},
+        )
+        group["count"] += 1
+    filters = {
+        "entreprise": str(company_id) if company_id else "",
+        "siret": siret,
+        "mois": month or "",
+        "nature": nature or "",
+        "statut": status or "",
+    }
+    pages = max(1, -(-listing.total // PAGE_SIZE))
+    query = {k: v for k, v in filters.items() if v}
+    return render(
+        "declarations.html",
+        **_layout(
+            session,
+            runtime,
+            visitor,
+            request,
+            companies=companies,
+            listing=listing,
+            filters=filters,
+            notices=notices,
+            page=number,
+            pages=pages,
+            previous_url=f"?{urlencode({**query, 'page': number - 1})}" if number > 1 else None,
+            next_url=f"?{urlencode({**query, 'page': number + 1})}" if number < pages else None,
+            current_month=current_month,
+            deadline_groups=sorted(by_due_day.values(), key=lambda g: g["due_day"]),
+            company_deadlines=deadline_rows,
+        ),
+    )
+
+
+@router.get("/declarations/{declaration_id}", response_model=None)
+def declaration_page(
+    declaration_id: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+) -> HTMLResponse:
+    parsed = _uuid_or_none(declaration_id)
+    try:
+        if parsed is None:
+            raise NotFoundError(f"no declaration {declaration_id}")
+        detail = declarations_service.read_declaration(
+            session, principal=visitor.principal, declaration_id=parsed
+        )
+    except DsnlinkError as exc:
+        return _error_page(exc, back="/app/declarations")
+    people = {e.user_id for e in detail.timeline if e.user_id}
+    if detail.ordered_by_user_id:
+        people.add(detail.ordered_by_user_id)
+    return render(
+        "declaration.html",
+        **_layout(
+            session,
+            runtime,
+            visitor,
+            request,
+            d=detail,
+            emails=tenants_service.user_emails(
+                session, principal=visitor.principal, user_ids=list(people)
+            ),
+            polling=detail.status in IN_PROGRESS,
+        ),
+    )
+
+
+@router.post("/declarations/{declaration_id}/transmettre", response_model=None)
+async def order_transmission(
+    declaration_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+) -> Response:
+    form = await _checked_form(request, runtime.settings.secret_key)
+    if form is None:
+        return _csrf_refused(request)
+    back = f"/app/declarations/{declaration_id}"
+    if contract_service.maintenance_in_progress(session, runtime.clock.now()) is not None:
+        return render(
+            "error.html",
+            status_code=503,
+            title="Maintenance en cours",
+            message="Les transmissions ne peuvent pas être ordonnées pendant la maintenance. "
+            "Réessayez à sa fin : rien de ce qui est déjà reçu n'est perdu.",
+            back=back,
+        )
+    try:
+        declarations_service.order_transmission(
+            session,
+            principal=visitor.principal,
+            declaration_id=declaration_id,
+            clock=runtime.clock,
+        )
+    except DsnlinkError as exc:
+        return _error_page(exc, back=back)
+    return RedirectResponse(f"{back}?transmission=ordonnee", status_code=303)
+
+
+@router.get("/declarations/{declaration_id}/retours/{return_id}", response_model=None)
+def download_return(
+    declaration_id: uuid.UUID, return_id: str, session: SessionDep, visitor: VisitorDep
+) -> Response:
+    try:
+        xml = declarations_service.read_return_xml(
+            session,
+            principal=visitor.principal,
+            declaration_id=declaration_id,
+            return_id=return_id,
+        )
+    except DsnlinkError as exc:
+        return _error_page(exc, back=f"/app/declarations/{declaration_id}")
+    safe = "".join(c for c in return_id if c.isalnum() or c in "-_") or "retour"
+    return Response(
+        xml.encode("utf-8"),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="retour-{safe}.xml"'},
+    )
+
+
+# --- upload --------------------------------------------------------------------------------------
+
+
+@router.get("/depot")
+def upload_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
+) -> HTMLResponse:
+    return render("upload.html", **_layout(session, runtime, visitor, request, result=None))
+
+
+async def _file_chunks(upload: UploadFile, first: bytes) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    while chunk := await upload.read(UPLOAD_CHUNK):
+        yield chunk
+
+
+@router.post("/depot", response_model=None)
+async def upload(
+    request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
+) -> Response:
+    form = await _checked_form(request, runtime.settings.secret_key)
+    if form is None:
+        return _csrf_refused(request)
+    context = _layout(session, runtime, visitor, request, result=None)
+    upload = form.get("fichier")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render("upload.html", status_code=422, error="Choisissez un fichier DSN.", **context)
+    if context["maintenance"] is not None:
+        return render(
+            "upload.html",
+            status_code=503,
+            error="Les dépôts sont suspendus pendant la maintenance en cours ; réessayez à sa fin.",
+            **context,
+        )
+    accept_late = form.get("accepter_retard") == "oui"
+    first = await upload.read(UPLOAD_CHUNK)
+    try:
+        result = await declarations_service.receive_declaration(
+            session,
+            principal=visitor.principal,
+            chunks=_file_chunks(upload, first),
+            content_encoding="gzip" if first.startswith(GZIP_MAGIC) else None,
+            filename=upload.filename,
+            accept_late=accept_late,
+            transmit=False,
+            runtime=runtime.intake,
+        )
+    except CutoffPassed as exc:
+        return render(
+            "upload.html",
+            status_code=422,
+            late={
+                "deadline": exc.context.get("deadline"),
+                "cutoff": exc.context.get("cutoff"),
+                "filename": upload.filename,
+            },
+            **context,
+        )
+    except DuplicateDeclaration as exc:
+        return render(
+            "upload.html",
+            status_code=409,
+            error="Ce fichier a déjà été reçu.",
+            duplicate_id=exc.context.get("declaration_id"),
+            **context,
+        )
+    except DsnlinkError as exc:
+        return render(
+            "upload.html",
+            status_code=status_of(exc),
+            error=exc.message,
+            error_anomalies=exc.context.get("anomalies") or [],
+            **context,
+        )
+    context["result"] = result
+    return render("upload.html", status_code=201 if not _is_htmx(request) else 200, **context)
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+@router.get("/echeances")
+def deadlines_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+    mois: str | None = None,
+    q: str | None = None,
+    a_faire: str | None = None,
+    page: str | None = None,
+) -> HTMLResponse:
+    month = (
+        mois
+        if mois and declarations_service.MONTH_RE.match(mois)
+        else _previous_month(runtime.clock.now())
+    )
+    number = _page_number(page)
+    pending = a_faire == "oui"
+    search = (q or "").strip()[:100]
+    result = declarations_service.month_deadlines_page(
+        session,
+        principal=visitor.principal,
+        month=month,
+        search=search or None,
+        pending_only=pending,
+        limit=DEADLINES_PAGE_SIZE,
+        offset=(number - 1) * DEADLINES_PAGE_SIZE,
+    )
+    pages = max(1, -(-result.total // DEADLINES_PAGE_SIZE))
+    query = {
+        "mois": month,
+        **({"q": search} if search else {}),
+        **({"a_faire": "oui"} if pending else {}),
+    }
+    year, month_number = int(month[:4]), int(month[5:7])
+    before = f"{year - 1}-12" if month_number == 1 else f"{year}-{month_number - 1:02d}"
+    after = f"{year + 1}-01" if month_number == 12 else f"{year}-{month_number + 1:02d}"
+    return render(
+        "deadlines.html",
+        **_layout(
+            session,
+            runtime,
+            visitor,
+            request,
+            result=result,
+            month=month,
+            search=search,
+            pending=pending,
+            page=number,
+            pages=pages,
+            previous_url=f"?{urlencode({**query, 'page': number - 1})}" if number > 1 else None,
+            next_url=f"?{urlencode({**query, 'page': number + 1})}" if number < pages else None,
+            month_before=f"?{urlencode({**query, 'mois': before})}",
+            month_after=f"?{urlencode({**query, 'mois': after})}",
+        ),
+    )

@@ -1,0 +1,192 @@
+"""Jinja2 environment of the dashboard and the French wording of the domain's codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dsnlink.declarations.models import DeclarationStatus
+
+PARIS = ZoneInfo("Europe/Paris")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+STATUS_LABELS: dict[str, str] = {
+    DeclarationStatus.RECEIVED: "Reçue",
+    DeclarationStatus.VALIDATED: "Validée, à transmettre",
+    DeclarationStatus.REJECTED: "Rejetée (contrôles de la norme)",
+    DeclarationStatus.ORDERED: "Transmission ordonnée",
+    DeclarationStatus.TRANSMITTING: "Transmission en cours",
+    DeclarationStatus.RECONCILING: "Vérification du dépôt",
+    DeclarationStatus.DEPOSITED: "Déposée (AEE reçu)",
+    DeclarationStatus.REFUSED_BY_DEPOSIT_POINT: "Refusée par le point de dépôt (ARE)",
+    DeclarationStatus.CONFORM: "Conforme",
+    DeclarationStatus.ANOMALIES: "Anomalies signalées",
+    DeclarationStatus.TRANSMISSION_FAILED: "Échec de transmission",
+}
+# Badge tone per status; each tone's colours pass WCAG AA (see dashboard.css).
+STATUS_TONES: dict[str, str] = {
+    DeclarationStatus.RECEIVED: "neutre",
+    DeclarationStatus.VALIDATED: "attention",
+    DeclarationStatus.REJECTED: "erreur",
+    DeclarationStatus.ORDERED: "info",
+    DeclarationStatus.TRANSMITTING: "info",
+    DeclarationStatus.RECONCILING: "info",
+    DeclarationStatus.DEPOSITED: "info",
+    DeclarationStatus.REFUSED_BY_DEPOSIT_POINT: "erreur",
+    DeclarationStatus.CONFORM: "succes",
+    DeclarationStatus.ANOMALIES: "attention",
+    DeclarationStatus.TRANSMISSION_FAILED: "erreur",
+}
+FINAL_STATUSES = frozenset(
+    {
+        DeclarationStatus.REJECTED,
+        DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
+        DeclarationStatus.CONFORM,
+        DeclarationStatus.ANOMALIES,
+        DeclarationStatus.TRANSMISSION_FAILED,
+    }
+)
+NATURE_LABELS = {
+    "01": "DSN mensuelle",
+    "04": "Signalement d'arrêt de travail",
+    "05": "Signalement de reprise du travail",
+    "07": "Signalement de fin de contrat (FCTU)",
+}
+TYPE_LABELS = {
+    "01": "normale",
+    "02": "néant",
+    "03": "annule et remplace",
+    "04": "annule et remplace néant",
+    "05": "annule et remplace intégral",
+}
+OUTCOME_LABELS = {
+    "sending": "envoi en cours",
+    "accepted": "accepté (AEE)",
+    "refused": "refusé (ARE)",
+    "not_sent": "non envoyé (connexion impossible)",
+    "ambiguous": "issue incertaine",
+    "reconciled": "retrouvé au point de dépôt",
+    "lost": "non reçu par le point de dépôt",
+    "failed": "échec",
+}
+DETAIL_LABELS = {
+    "anomaly_count": "anomalies",
+    "norm_version": "version de la norme",
+    "size": "octets",
+    "idflux": "identifiant du flux",
+    "error": "message",
+    "message": "message",
+    "reason": "motif",
+    "return_id": "retour",
+    "nature": "nature",
+}
+
+
+def paris(moment: datetime | None, with_zone: bool = False) -> str:
+    """A UTC instant as French readers expect it: local time in Paris."""
+    if moment is None:
+        return "—"
+    text = moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return f"{text} (heure de Paris)" if with_zone else text
+
+
+def month_label(month: str | None) -> str:
+    if not month or len(month) != 7:
+        return month or "—"
+    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
+
+
+def time_left(moment: datetime | None, now: datetime) -> str:
+    """'dans 2 j 4 h', 'dans 35 min', or 'dépassée depuis 1 j 2 h'."""
+    if moment is None:
+        return "—"
+    seconds = int((moment - now).total_seconds())
+    minutes = abs(seconds) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        span = f"{days} j {hours} h"
+    elif hours:
+        span = f"{hours} h {mins:02d} min"
+    else:
+        span = f"{mins} min"
+    return f"dans {span}" if seconds >= 0 else f"dépassée depuis {span}"
+
+
+def size_label(size: int) -> str:
+    if size < 1024:
+        return f"{size} o"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} Ko".replace(".", ",")
+    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def group_by_rubric(anomalies: Iterable[Any]) -> list[tuple[str, list[Any]]]:
+    """Anomalies grouped by rubric (file order of their first line), each group by line."""
+    groups: dict[str, list[Any]] = {}
+    for anomaly in anomalies:
+        groups.setdefault(anomaly.rubric or "Fichier", []).append(anomaly)
+    ordered = [
+        (rubric, sorted(items, key=lambda a: a.line or 0)) for rubric, items in groups.items()
+    ]
+    return sorted(ordered, key=lambda group: group[1][0].line or 0)
+
+
+def event_details(detail: dict[str, Any]) -> list[str]:
+    """The readable facts of a timeline event's detail (scalars with a French label)."""
+    return [
+        f"{DETAIL_LABELS[key]} : {value}"
+        for key, value in detail.items()
+        if key in DETAIL_LABELS and isinstance(value, str | int | float) and value != ""
+    ]
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        paris=paris,
+        month_label=month_label,
+        time_left=time_left,
+        size_label=size_label,
+        event_details=event_details,
+    )
+    env.globals.update(
+        status_labels=STATUS_LABELS,
+        status_tones=STATUS_TONES,
+        final_statuses=FINAL_STATUSES,
+        nature_labels=NATURE_LABELS,
+        type_labels=TYPE_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        detail_labels=DETAIL_LABELS,
+        group_by_rubric=group_by_rubric,
+        all_statuses=list(DeclarationStatus),
+    )
+    return env
+
+
+def render(
+    template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
+    html = environment().get_template(template).render(**context)
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
