@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from api.dashboard import session as cookies
-from api.dashboard.templating import PARIS, render
+from api.dashboard.templating import render
 from api.deps import RuntimeDep, SessionDep
 from api.errors import status_of
 from dsnlink.contract import service as contract_service
@@ -125,13 +124,6 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 
 def _page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) < 1_000_000 else 1
-
-
-def _previous_month(now: datetime) -> str:
-    """The month being declared now: the monthly DSN of month M is due in M+1."""
-    local = now.astimezone(PARIS)
-    first = local.replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
 def _csrf_refused(request: Request) -> HTMLResponse:
@@ -353,7 +345,7 @@ def declarations_page(
         limit=PAGE_SIZE,
         offset=(number - 1) * PAGE_SIZE,
     )
-    current_month = _previous_month(runtime.clock.now())
+    current_month = declarations_service.declaring_month(now=runtime.clock.now())
     deadlines = declarations_service.month_deadlines(
         session, principal=principal, month=current_month
     )
@@ -515,13 +507,20 @@ async def upload(
     if form is None:
         return _csrf_refused(request)
     context = _layout(session, runtime, visitor, request, result=None)
+
+    def answer(status: int) -> int:
+        # htmx swaps only 2xx answers: its requests get 200 and the page says what happened.
+        return 200 if _is_htmx(request) else status
+
     upload = form.get("fichier")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return render("upload.html", status_code=422, error="Choisissez un fichier DSN.", **context)
+        return render(
+            "upload.html", status_code=answer(422), error="Choisissez un fichier DSN.", **context
+        )
     if context["maintenance"] is not None:
         return render(
             "upload.html",
-            status_code=503,
+            status_code=answer(503),
             error="Les dépôts sont suspendus pendant la maintenance en cours ; réessayez à sa fin.",
             **context,
         )
@@ -541,7 +540,7 @@ async def upload(
     except CutoffPassed as exc:
         return render(
             "upload.html",
-            status_code=422,
+            status_code=answer(422),
             late={
                 "deadline": exc.context.get("deadline"),
                 "cutoff": exc.context.get("cutoff"),
@@ -552,7 +551,7 @@ async def upload(
     except DuplicateDeclaration as exc:
         return render(
             "upload.html",
-            status_code=409,
+            status_code=answer(409),
             error="Ce fichier a déjà été reçu.",
             duplicate_id=exc.context.get("declaration_id"),
             **context,
@@ -560,13 +559,15 @@ async def upload(
     except DsnlinkError as exc:
         return render(
             "upload.html",
-            status_code=status_of(exc),
+            status_code=answer(status_of(exc)),
             error=exc.message,
             error_anomalies=exc.context.get("anomalies") or [],
             **context,
         )
     context["result"] = result
-    return render("upload.html", status_code=201 if not _is_htmx(request) else 200, **context)
+    return render(
+        "upload.html", status_code=answer(201), **context
+    )
 
 
 # --- deadlines -----------------------------------------------------------------------------------
@@ -586,7 +587,7 @@ def deadlines_page(
     month = (
         mois
         if mois and declarations_service.MONTH_RE.match(mois)
-        else _previous_month(runtime.clock.now())
+        else declarations_service.declaring_month(now=runtime.clock.now())
     )
     number = _page_number(page)
     pending = a_faire == "oui"

@@ -83,13 +83,13 @@ OUTCOME_LABELS = {
 DETAIL_LABELS = {
     "anomaly_count": "anomalies",
     "norm_version": "version de la norme",
-    "size": "octets",
+    "size": "taille (octets)",
     "idflux": "identifiant du flux",
     "error": "message",
     "message": "message",
     "reason": "motif",
-    "return_id": "retour",
-    "nature": "nature",
+    "return_id": "retour n°",
+    "nature": "nature du retour",
 }
 
 

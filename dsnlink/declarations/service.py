@@ -70,7 +70,8 @@ from dsnlink.transmission import service as transmission_service
 from dsnlink.transmission.queue import enqueue_transmission
 
 MAX_STORED_ANOMALIES = 1000
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Years this century: a deadline is computed in the following months, so no year 0 or 9999.
+MONTH_RE = re.compile(r"^20\d{2}-(0[1-9]|1[0-2])$")
 REPLACING_TYPES = frozenset({"03", "05"})
 PLANNED_MAINTENANCE_HORIZON_DAYS = 120
 
@@ -729,7 +730,7 @@ def rewrap_file_keys(session: Session, *, blobs: BlobStore) -> int:
 def month_deadlines(session: Session, *, principal: Principal, month: str) -> MonthDeadlines:
     """Per company: the monthly DSN's deadline and cut-off, and what was filed for that month."""
     if not MONTH_RE.match(month):
-        raise InputError(f"month must be YYYY-MM, not {month!r}", month=month)
+        raise InputError(f"month must be YYYY-MM (2000-2099), not {month!r}", month=month)
     companies = tenants_repository.list_companies(
         session, tenant_id=principal.tenant_id, company_ids=principal.company_ids
     )
@@ -789,6 +790,18 @@ def _monthly_deadline(
     except DsnlinkError as exc:
         return None, None, str(exc)
     return _to_utc(computed.deadline), _to_utc(computed.cutoff), computed.rule
+
+
+def declaring_month(*, now: datetime) -> str:
+    """The month whose monthly DSN is being filed now: the previous month until its latest
+    deadline (due day 20, moved to a working day) has passed, then the current month."""
+    current = now.astimezone(UTC)
+    index = current.year * 12 + current.month - 2
+    previous = f"{index // 12:04d}-{index % 12 + 1:02d}"
+    latest = compute_deadlines(nature="01", type="01", month=previous, due_day=20).deadline
+    if latest is not None and now < latest:
+        return previous
+    return f"{current.year:04d}-{current.month:02d}"
 
 
 def month_deadlines_page(
