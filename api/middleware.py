@@ -171,7 +171,11 @@ def install(app: FastAPI) -> None:
         cache_seconds=settings.health_cache_seconds,
     )
     app.add_middleware(RateLimit, metrics=metrics)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_json_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_json_body_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Outermost: even the 500 written by RequestContextMiddleware gets the headers.
     app.add_middleware(SecurityHeaders)

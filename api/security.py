@@ -1,12 +1,13 @@
 """Security middleware: response headers, body size limit, rate limit per API key.
 
 - Every response gets `X-Content-Type-Options`, `Referrer-Policy`, `X-Frame-Options` and a CSP
-  (HTML: `default-src 'self'`, no inline script; API answers: `default-src 'none'`; the OpenAPI
-  docs pages need their CDN and inline bootstrap script). HSTS when the request came over https
-  (behind a proxy: uvicorn --proxy-headers). `Cache-Control: no-store` on answers to requests
-  that carried credentials, unless the route chose its own.
-- Bodies are limited to `max_json_body_bytes` except on the streamed DSN upload, whose own
-  limit (`max_upload_bytes`, counted decompressed) is enforced by the intake.
+  (HTML: `default-src 'self'`, no inline script, inline styles allowed; API answers:
+  `default-src 'none'`; the OpenAPI docs pages need their CDN and inline bootstrap script).
+  HSTS when the request came over https (behind a proxy: uvicorn --proxy-headers).
+  `Cache-Control: no-store` on answers to requests that carried credentials, unless the route
+  chose its own.
+- Bodies are limited to `max_json_body_bytes`, except on the DSN uploads: `max_upload_bytes`
+  plus some slack there, the intake enforcing the exact limit on the decompressed file.
 - Requests under /v1/ are counted per API key (its public prefix; the client address when there
   is no well-formed key) in the database's fixed-window table, so every replica shares the count.
 """
@@ -27,14 +28,19 @@ from dsnlink.security.apikeys import parse_prefix
 
 logger = logging.getLogger("dsnlink.api")
 
-# Routes whose body is streamed to disk and bounded by the intake, not by this middleware.
-STREAMED_UPLOADS = frozenset({("POST", "/v1/declarations")})
+# Routes taking a DSN file: the intake bounds the file (decompressed); here the raw body gets
+# that bound plus room for multipart framing and gzip's worst case.
+UPLOAD_ROUTES = frozenset({("POST", "/v1/declarations"), ("POST", "/app/depot")})
+UPLOAD_SLACK_BYTES = 1024 * 1024
 RATE_LIMITED_PREFIX = "/v1/"
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
+# Inline styles stay allowed (the status page has a <style> block, htmx injects one); inline
+# scripts never are.
 CSP_HTML = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 CSP_API = "default-src 'none'; frame-ancestors 'none'"
 CSP_DOCS = (
@@ -100,49 +106,56 @@ class _BodyTooLarge(Exception):
 class BodySizeLimit:
     """413 problem+json for a body over `max_bytes` (declared or actually sent)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes + UPLOAD_SLACK_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) in STREAMED_UPLOADS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = (scope["method"], scope["path"]) in UPLOAD_ROUTES
+        limit = self.upload_max_bytes if upload else self.max_bytes
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
-        started = False
+        too_large = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            # The application may catch the error and answer 400: answer 413 in its place.
+            nonlocal refused
+            if not too_large:
+                await send(message)
+            elif not refused:
+                refused = True
+                await self._refuse(scope, receive, send, limit)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, replacing_send)
         except _BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(scope, receive, send)
+            if not refused:
+                await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
             413,
             "body-too-large",
-            f"the request body is larger than {self.max_bytes} bytes",
-            max_bytes=self.max_bytes,
+            f"the request body is larger than {limit} bytes",
+            max_bytes=limit,
         )
         await response(scope, receive, send)
 

@@ -52,6 +52,13 @@ def current_log_fields() -> dict[str, Any]:
     return dict(_fields.get() or {})
 
 
+def _drop_message_copy(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    # ExtraAdder copies the stdlib record's formatted `message`, already the `event`.
+    if event_dict.get("message") == event_dict.get("event"):
+        event_dict.pop("message", None)
+    return event_dict
+
+
 def _merge_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
     for key, value in (_fields.get() or {}).items():
         event_dict.setdefault(key, value)
@@ -96,7 +103,7 @@ def configure_logging(
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_message_copy],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
