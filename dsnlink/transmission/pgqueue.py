@@ -41,6 +41,9 @@ from dsnlink.transmission.worker import TransmissionWorker
 logger = logging.getLogger(__name__)
 
 ENTRYPOINT = "transmit"
+# Back-off between reconnections of the consumer (seconds): doubles from the first to the last.
+RECONNECT_FIRST = 1.0
+RECONNECT_LAST = 30.0
 
 
 class SessionSyncDriver:
@@ -91,8 +94,52 @@ def run_pgqueuer_worker(
     sweep_every: float | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Consume `transmit` wake-ups until SIGTERM/SIGINT (or `stop`)."""
-    asyncio.run(_consume(settings, worker, heartbeat_timeout, sweep_every, stop))
+    """Consume `transmit` wake-ups until SIGTERM/SIGINT (or `stop`), reconnecting after a loss."""
+    asyncio.run(_consume_until_stopped(settings, worker, heartbeat_timeout, sweep_every, stop))
+
+
+class QueueConnectionLost(Exception):
+    """A connection of the consumer broke (PostgreSQL restarted, network cut): reconnect."""
+
+
+async def _consume_until_stopped(
+    settings: Settings,
+    worker: TransmissionWorker,
+    heartbeat_timeout: timedelta | None,
+    sweep_every: float | None,
+    stop: asyncio.Event | None,
+) -> None:
+    """Run the consumer; when its connections fail, wait (backing off) and start it again.
+
+    Nothing is lost meanwhile: `transmission_job` holds the work, a step cut short leaves its
+    job `running` until the lease expires (then the sweep takes it) and its attempt `sending`
+    (then it is reconciled, never blindly resent).
+    """
+    stopping = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Not possible outside the main thread (tests): `stop` is used there instead.
+        with contextlib.suppress(RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stopping.set)
+    delay = RECONNECT_FIRST
+    while not stopping.is_set():
+        began = loop.time()
+        try:
+            await _consume(settings, worker, heartbeat_timeout, sweep_every, stopping)
+        except Exception as exc:
+            if stopping.is_set():
+                return
+            logger.warning(
+                "transmission queue connection lost (%s: %s); reconnecting in %.0f s",
+                type(exc).__name__, exc, delay,
+            )
+        else:
+            return
+        if loop.time() - began > RECONNECT_LAST:
+            delay = RECONNECT_FIRST
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=delay)
+        delay = min(delay * 2, RECONNECT_LAST)
 
 
 async def _consume(
@@ -100,7 +147,7 @@ async def _consume(
     worker: TransmissionWorker,
     heartbeat_timeout: timedelta | None,
     sweep_every: float | None,
-    stop: asyncio.Event | None,
+    stop: asyncio.Event,
 ) -> None:
     import psycopg
     from pgqueuer import PgQueuer
@@ -161,18 +208,20 @@ async def _consume(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(pgq.shutdown.wait(), timeout=sweep)
 
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            # Not possible outside the main thread (tests): `stop` is used there instead.
-            with contextlib.suppress(RuntimeError, ValueError):
-                loop.add_signal_handler(signum, pgq.shutdown.set)
+        lost: list[str] = []
 
-        async def watch_stop() -> None:
-            if stop is not None:
-                await stop.wait()
-                pgq.shutdown.set()
+        async def watch() -> None:
+            """Stop the consumer when asked to, or when one of its connections broke."""
+            while not pgq.shutdown.is_set():
+                if stop.is_set():
+                    pgq.shutdown.set()
+                elif consumer.broken or producer.broken or consumer.closed or producer.closed:
+                    lost.append("a connection of the queue consumer broke")
+                    pgq.shutdown.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
 
-        tasks = [asyncio.create_task(sweeper()), asyncio.create_task(watch_stop())]
+        tasks = [asyncio.create_task(sweeper()), asyncio.create_task(watch())]
         try:
             await pgq.run(
                 dequeue_timeout=timedelta(seconds=max(1.0, settings.worker_poll_seconds)),
@@ -184,3 +233,5 @@ async def _consume(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        if lost:
+            raise QueueConnectionLost(lost[0])

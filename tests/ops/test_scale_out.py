@@ -1,7 +1,8 @@
 """Scale-out on PostgreSQL, with real processes: 2 API processes (`dsnlink serve --worker no`) and
 3 worker processes (`dsnlink worker`, pgqueuer) on one database and one shared data directory,
 the mock deposit point in its own process answering some calls 503 (some after storing the
-file). Declarations uploaded to either API process are each deposited exactly once."""
+file). Midway every database connection is cut (as a PostgreSQL restart would): the processes
+reconnect. Declarations uploaded to either API process are each deposited exactly once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from ops_harness import (
     DONE,
     FAST_TIMINGS,
@@ -30,6 +32,7 @@ from ops_harness import (
     throwaway_database,
     wait_http,
 )
+from sqlalchemy.engine import make_url
 
 from dsnlink.norm.sample import sample_bytes
 
@@ -52,9 +55,9 @@ def database_url(postgres_admin: object) -> object:
 
 
 async def upload_all(
-    urls: list[str], key: str, companies: list[tuple[str, str]]
+    urls: list[str], key: str, companies: list[tuple[str, str]], seeds: range
 ) -> list[tuple[str, str, int]]:
-    """Upload DECLARATIONS files, spread over the API processes; (id, api url, status)."""
+    """Upload one file per seed, spread over the API processes; (id, api url, status)."""
     limit = asyncio.Semaphore(8)
 
     async def one(http: httpx.AsyncClient, seed: int) -> tuple[str, str, int]:
@@ -73,7 +76,27 @@ async def upload_all(
         return response.json()["id"], url, response.status_code
 
     async with httpx.AsyncClient(timeout=60) as http:
-        return list(await asyncio.gather(*(one(http, seed) for seed in range(DECLARATIONS))))
+        return list(await asyncio.gather(*(one(http, seed) for seed in seeds)))
+
+
+def wait_for_deposits(database_url: str, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(ledger(database_url).flows) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} deposits after {timeout:g} s"
+        time.sleep(0.2)
+
+
+def cut_connections(database_url: str) -> int:
+    """Terminate every session on this (throwaway) database but our own; how many."""
+    name = make_url(database_url).database
+    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            return len(connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name}).all())
+    finally:
+        engine.dispose()
 
 
 def test_two_api_and_three_worker_processes_deposit_each_declaration_once(
@@ -97,9 +120,13 @@ def test_two_api_and_three_worker_processes_deposit_each_declaration_once(
                 wait_http(f"{url}/v1/status", api)
             key = create_tenant(env, tmp_path, "Scale", payslips=1_000_000)
             companies = create_companies(urls[0], key, range(DECLARANTS))
-            uploaded = asyncio.run(upload_all(urls, key, companies))
+            half = DECLARATIONS // 2
+            uploaded = asyncio.run(upload_all(urls, key, companies, range(half)))
             workers = [group.spawn(f"worker{i}", dsnlink_argv("worker"), env)
                        for i in range(WORKER_PROCESSES)]
+            wait_for_deposits(database_url, 5)
+            cut = cut_connections(database_url)
+            uploaded += asyncio.run(upload_all(urls, key, companies, range(half, DECLARATIONS)))
 
             ids = {declaration_id for declaration_id, _, _ in uploaded}
             deadline = time.monotonic() + DEADLINE_SECONDS
@@ -121,6 +148,7 @@ def test_two_api_and_three_worker_processes_deposit_each_declaration_once(
             print(group.report())
             raise
 
+    assert cut >= WORKER_PROCESSES * 2, f"only {cut} connections were cut"
     assert Counter(url for _, url, _ in uploaded) == {url: DECLARATIONS // 2 for url in urls}
     # The mock received each file exactly once, and nothing else.
     per_file = Counter(d["sha256"] for d in received)
