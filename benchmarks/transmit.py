@@ -1,10 +1,13 @@
 """Transmission throughput: N queued small declarations drained into the mock deposit point.
 
     .venv/bin/python benchmarks/transmit.py [--declarations 1000] [--declarants 20]
+        [--workers 1,2,4]
 
 Uploads the declarations once through the gateway's API (in-process), then for 1, 2 and 4
-polling workers (threads) resets them to `ordered`, resets the mock (uvicorn on loopback) and
-times the drain; prints declarations/second. PostgreSQL at DSNLINK_TEST_POSTGRES_URL (a
+worker PROCESSES (`dsnlink worker --drain`, each its own interpreter, as deployed) resets them to
+`ordered`, resets the mock (uvicorn on loopback, in this process) and times the drain from the
+workers' start to the last one's exit; prints declarations/second, and the start-up time of one
+worker process (included in the drain time). PostgreSQL at DSNLINK_TEST_POSTGRES_URL (a
 throwaway database); if unreachable, SQLite with 1 worker only (said in the output).
 """
 
@@ -13,9 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +36,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transmission")]
 
 from transmission_harness import (  # noqa: E402
     MONTH,
-    fast_worker,
     gateway_app,
     mock_deposit_point,
     mock_deposits,
@@ -106,21 +109,61 @@ def reset(engine: sa.Engine) -> None:
                     "locked_until=NULL, attempts=0, available_at=:now"), {"now": CLOCK.now()})
 
 
-def run(settings: Settings, engine: sa.Engine, mock_url: str, workers: int, count: int) -> float:
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `dsnlink worker` process: the same keys, data and fast timings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSNLINK_")}
+    env.update({
+        "DSNLINK_ENVIRONMENT": "test",
+        "DSNLINK_DATA_DIR": str(settings.data_dir),
+        "DSNLINK_DATABASE_URL": settings.effective_database_url,
+        "DSNLINK_SECRET_KEY": settings.secret_key,
+        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
+        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
+        "DSNLINK_DEPOSIT_POINT_URL": settings.deposit_point_url,
+        "DSNLINK_WORKER_LEASE_SECONDS": "5",
+        "DSNLINK_TRANSMISSION_RETRY_BASE_SECONDS": "0.02",
+        "DSNLINK_TRANSMISSION_RETRY_MAX_SECONDS": "0.2",
+        "DSNLINK_TRANSMISSION_DECLARANT_WAIT_SECONDS": "0.02",
+        "DSNLINK_DEPOSIT_READ_TIMEOUT_SECONDS": "1",
+        "DSNLINK_RECONCILE_GRACE_SECONDS": "0.3",
+        "DSNLINK_RECONCILE_RECHECK_SECONDS": "0.1",
+        "DSNLINK_CLIENT_RETRY_BACKOFF_SECONDS": "0.005",
+        "DSNLINK_RETURNS_POLL_SECONDS": "3600",
+        "DSNLINK_RETURNS_LAG_SECONDS": "0",
+        "DSNLINK_LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+WORKER = [sys.executable, "-m", "dsnlink", "worker", "--drain", "--queue", "poll",
+          "--timeout", "600"]
+
+
+def startup_seconds(env: dict[str, str], workdir: Path) -> float:
+    """What starting one worker process costs: the interpreter and dsnlink's imports."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import dsnlink.transmission.worker, dsnlink.cli"],
+                   env=env, cwd=workdir, check=True)
+    return time.perf_counter() - began
+
+
+def run(settings: Settings, engine: sa.Engine, mock_url: str, workers: int, count: int,
+        workdir: Path) -> float:
     reset(engine)
     httpx.post(f"{mock_url}/_mock/reset", timeout=10)
     httpx.post(f"{mock_url}/_mock/config", timeout=10,
                json={"accept_unknown_declarants": True, "return_delays": {"11": 3600}})
-    pool = [fast_worker(settings, engine, CLOCK) for _ in range(workers)]
-    threads = [threading.Thread(target=w.drain, kwargs={"timeout": 600}) for w in pool]
+    env = worker_env(settings)
     began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    pool = [subprocess.Popen(WORKER, env=env, cwd=workdir, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE) for _ in range(workers)]
+    failures = []
+    for process in pool:
+        _, stderr = process.communicate(timeout=900)
+        if process.returncode != 0:
+            failures.append(stderr.decode(errors="replace")[-1500:])
     elapsed = time.perf_counter() - began
-    for worker in pool:
-        worker.context.client.close()
+    assert not failures, failures
     deposited = len(mock_deposits(mock_url))
     assert deposited == count, f"{deposited} deposits for {count} declarations"
     return elapsed
@@ -130,6 +173,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--declarations", type=int, default=1000)
     parser.add_argument("--declarants", type=int, default=20)
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts to time")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dsnlink-bench-"))
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -138,7 +182,7 @@ def main() -> int:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        worker_counts = (1, 2, 4)
+        worker_counts = tuple(int(n) for n in args.workers.split(","))
         backend = "PostgreSQL"
     except sa.exc.OperationalError:
         url, worker_counts, backend = f"sqlite:///{tmp / 'bench.sqlite3'}", (1,), "SQLite"
@@ -159,10 +203,12 @@ def main() -> int:
             asyncio.run(populate(settings, engine, args.declarations, args.declarants))
             print(f"{backend}: {args.declarations} declarations of 1 employee, "
                   f"{args.declarants} declarants, uploaded in {time.perf_counter() - began:.1f} s")
+            start = startup_seconds(worker_env(settings), tmp)
+            print(f"  one worker process starts in {start:.1f} s (included below)")
             for workers in worker_counts:
-                elapsed = run(settings, engine, mock_url, workers, args.declarations)
-                print(f"  {workers} worker(s): {elapsed:6.1f} s  "
-                      f"{args.declarations / elapsed:7.1f} declarations/s")
+                elapsed = run(settings, engine, mock_url, workers, args.declarations, tmp)
+                print(f"  {workers} worker process(es): {elapsed:6.1f} s  "
+                      f"{args.declarations / elapsed:7.1f} declarations/s", flush=True)
         engine.dispose()
     finally:
         if backend == "PostgreSQL":

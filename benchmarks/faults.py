@@ -1,0 +1,256 @@
+"""Fault drill: 500 transmissions through a flaky deposit point while workers are SIGKILLed at
+random and PostgreSQL is restarted once; afterwards every declaration is deposited exactly once
+and has its AEE.
+
+    .venv/bin/python benchmarks/faults.py [--declarations 500] [--declarants 20] [--workers 3]
+        [--fail-rate 0.3] [--latency 0.05] [--kill-every 2:6] [--no-pg-restart]
+
+RESTARTS THE WHOLE LOCAL POSTGRESQL SERVER (`pg_ctlcluster <version> main restart`) once, so it
+is a drill run by hand, never from the test suite or CI. Creates a throwaway database, starts
+the mock deposit point (30 % of calls 503, some deposits stored then answered 503, latency),
+2 API processes and N `dsnlink worker` processes (pgqueuer), uploads the declarations with
+transmit=true through both API processes, then kills a random worker with SIGKILL every few
+seconds (and starts a new one) until every declaration is deposited. Prints ordered, deposited,
+duplicates, lost, attempts, reconciliations, kills, AEE count and the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "ops")]
+
+from ops_harness import (  # noqa: E402
+    DONE,
+    FAST_TIMINGS,
+    Process,
+    Processes,
+    api_argv,
+    create_companies,
+    create_tenant,
+    dsnlink_argv,
+    free_port,
+    gateway_env,
+    ledger,
+    mock_argv,
+    mock_deposits,
+    processes,
+    queue_state,
+    throwaway_database,
+    wait_http,
+)
+
+from dsnlink.norm.sample import sample_bytes  # noqa: E402
+
+MONTH = "2026-10"
+DRILL_TIMINGS = {
+    **FAST_TIMINGS,
+    "DSNLINK_WORKER_LEASE_SECONDS": "10",
+    "DSNLINK_RETURNS_POLL_SECONDS": "2",
+    "DSNLINK_RATE_LIMIT_PER_MINUTE": "0",
+}
+
+
+def postgres_version() -> str:
+    versions = sorted(p.name for p in Path("/etc/postgresql").iterdir())
+    return versions[-1]
+
+
+def restart_postgres() -> float:
+    began = time.monotonic()
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", postgres_version(), "main",
+                    "restart"], check=True, capture_output=True, timeout=120)
+    return time.monotonic() - began
+
+
+async def upload_all(
+    urls: list[str], key: str, companies: list[tuple[str, str]], count: int
+) -> list[str]:
+    limit = asyncio.Semaphore(6)
+
+    async def one(http: httpx.AsyncClient, seed: int) -> str:
+        siren, nic = companies[seed % len(companies)]
+        body = sample_bytes(employees=1, month=MONTH, seed=seed, siren=siren, nic=nic)
+        async with limit:
+            response = await http.post(
+                f"{urls[seed % len(urls)]}/v1/declarations",
+                params={"transmit": "true", "accept_late": "true"}, content=body,
+                headers={"Authorization": f"Bearer {key}",
+                         "Content-Type": "application/octet-stream"})
+        response.raise_for_status()
+        declaration_id: str = response.json()["id"]
+        return declaration_id
+
+    async with httpx.AsyncClient(timeout=120) as http:
+        return list(await asyncio.gather(*(one(http, seed) for seed in range(count))))
+
+
+def api_recovery(urls: list[str], key: str, timeout: float = 60) -> float:
+    """Seconds until every API process answers an authenticated listing again."""
+    began = time.monotonic()
+    pending = set(urls)
+    while pending and time.monotonic() - began < timeout:
+        for url in list(pending):
+            try:
+                response = httpx.get(f"{url}/v1/declarations", params={"limit": 1}, timeout=5,
+                                     headers={"Authorization": f"Bearer {key}"})
+                if response.status_code == 200:
+                    pending.discard(url)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise RuntimeError(f"API processes did not recover: {sorted(pending)}")
+    return time.monotonic() - began
+
+
+def with_aee(database_url: str) -> int:
+    engine = sa.create_engine(database_url, pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text(
+                "SELECT count(DISTINCT declaration_id) FROM deposit_return WHERE nature = '10'"
+            )).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def progress(database_url: str, ids: set[str]) -> tuple[int, int] | None:
+    """(deposited, with their AEE); None while the database is away (restarting)."""
+    try:
+        book = ledger(database_url)
+        return sum(1 for i in ids if book.statuses.get(i) in DONE), with_aee(database_url)
+    except sa.exc.OperationalError:
+        return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--declarations", type=int, default=500)
+    parser.add_argument("--declarants", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--fail-rate", type=float, default=0.3)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--kill-every", default="2:6", help="MIN:MAX seconds between kills")
+    parser.add_argument("--no-pg-restart", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    low, high = (float(x) for x in args.kill_every.split(":"))
+    dice = random.Random(args.seed)
+
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dsnlink-faults-")))
+        database_url = stack.enter_context(throwaway_database("dsnlink_faults"))
+        mock_port = free_port()
+        mock_url = f"http://127.0.0.1:{mock_port}"
+        env = gateway_env(database_url, workdir / "data", mock_url, **DRILL_TIMINGS)
+        group: Processes = stack.enter_context(processes(workdir))
+        mock = group.spawn("mock", mock_argv(
+            mock_port, "--fail-rate", str(args.fail_rate), "--latency", str(args.latency),
+            "--deposit-then-fail", "503", "--deposit-then-fail-rate", "0.05",
+            "--seed", str(args.seed), "--return-delay", "10=0", "--return-delay", "11=3600",
+            "--return-delay", "60=3600", "--return-delay", "61=3600",
+            "--return-delay", "92=3600", "--return-delay", "94=3600"), env)
+        wait_http(f"{mock_url}/_mock/deposits", mock)
+        urls = []
+        for index in range(args.api_processes):
+            port = free_port()
+            api = group.spawn(f"api{index}", api_argv(port), env)
+            urls.append(f"http://127.0.0.1:{port}")
+            wait_http(f"{urls[-1]}/v1/status", api)
+        key = create_tenant(env, workdir, "Faults", payslips=10_000_000)
+        companies = create_companies(urls[0], key, range(args.declarants))
+        began = time.monotonic()
+        ids = set(asyncio.run(upload_all(urls, key, companies, args.declarations)))
+        print(f"{len(ids)} declarations ordered through {len(urls)} API processes in "
+              f"{time.monotonic() - began:.1f} s; mock: {args.fail_rate:.0%} of calls 503, "
+              f"5 % of deposits stored then 503, {args.latency * 1000:.0f} ms latency", flush=True)
+
+        started = 0
+
+        def start_worker() -> Process:
+            nonlocal started
+            started += 1
+            return group.spawn(f"worker{started}", dsnlink_argv("worker"), env)
+
+        workers = [start_worker() for _ in range(args.workers)]
+        began = time.monotonic()
+        kills, restarted_pg, pg_seconds, api_seconds = 0, False, 0.0, 0.0
+        next_kill = began + dice.uniform(low, high)
+        deposited = aee = 0
+        while time.monotonic() - began < args.timeout:
+            seen = progress(database_url, ids)
+            if seen is not None:
+                deposited, aee = seen
+                if deposited == len(ids) and aee == len(ids):
+                    break
+            now = time.monotonic()
+            if deposited < len(ids) and now >= next_kill:
+                victim = dice.choice(workers)
+                group.kill(victim)
+                workers[workers.index(victim)] = start_worker()
+                kills += 1
+                next_kill = now + dice.uniform(low, high)
+            if not args.no_pg_restart and not restarted_pg and deposited >= len(ids) * 0.4:
+                restarted_pg = True
+                print(f"  restarting PostgreSQL at {deposited} deposited …", flush=True)
+                pg_seconds = restart_postgres()
+                api_seconds = api_recovery(urls, key)
+                print(f"  PostgreSQL back in {pg_seconds:.1f} s; every API process answering "
+                      f"{api_seconds:.1f} s later", flush=True)
+            dead = [w.name for w in workers if not w.alive()]
+            if dead:
+                print(f"  worker(s) exited on their own: {dead}", flush=True)
+                for w in [w for w in workers if not w.alive()]:
+                    workers[workers.index(w)] = start_worker()
+            time.sleep(0.5)
+        elapsed = time.monotonic() - began
+        received = mock_deposits(mock_url)
+        book = ledger(database_url)
+        if deposited < len(ids) or aee < len(ids):
+            print(queue_state(database_url))
+        survivors = sum(1 for w in workers if w.alive())
+
+    per_file = Counter(d["sha256"] for d in received)
+    duplicates = sum(n - 1 for n in per_file.values())
+    deposited = sum(1 for i in ids if book.statuses.get(i) in DONE)
+    lost = len(ids) - deposited
+    once = sum(1 for i in ids if book.deposits.get(i) == 1)
+    reconciliations = book.outcomes.get("reconciled", 0)
+    print(f"fault drill: {elapsed:.1f} s after the workers started")
+    print(f"  ordered            : {len(ids)}")
+    print(f"  deposited          : {deposited} ({once} with exactly one accepted/reconciled "
+          f"attempt; {len(per_file)} distinct files at the mock, {len(received)} deposits)")
+    print(f"  duplicates         : {duplicates}")
+    print(f"  lost               : {lost}")
+    print(f"  with their AEE     : {aee}")
+    outcomes = dict(sorted(book.outcomes.items()))
+    print(f"  attempts           : {sum(book.attempts.values())} {outcomes}")
+    print(f"  reconciliations    : {reconciliations} (deposits adopted without resending)")
+    print(f"  workers SIGKILLed  : {kills} (and restarted; {survivors} alive at the end)")
+    print("  PostgreSQL restart : "
+          + (f"{pg_seconds:.1f} s, API processes answering {api_seconds:.1f} s later"
+             if restarted_pg else "not done"))
+    ok = deposited == len(ids) and not duplicates and not lost and aee == len(ids)
+    ok = ok and len(per_file) == len(ids) and once == len(ids)
+    print(f"  exactly once, nothing lost, every AEE: {'YES' if ok else 'NO'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
