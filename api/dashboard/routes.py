@@ -6,6 +6,7 @@ only swaps parts of a page (filters, the upload's result, a declaration's progre
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.dashboard import session as cookies
 from api.dashboard.templating import render
-from api.deps import RuntimeDep, SessionDep
+from api.deps import Runtime, RuntimeDep, SessionDep
 from api.errors import status_of
 from dsnlink.contract import service as contract_service
 from dsnlink.declarations import service as declarations_service
@@ -85,7 +86,7 @@ VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 
 
 def _layout(
-    session: Session, runtime: Any, visitor: Visitor, request: Request, **context: Any
+    session: Session, runtime: Runtime, visitor: Visitor, request: Request, **context: Any
 ) -> dict[str, Any]:
     """What every signed-in page shows: who, for which client, maintenance, the CSRF token."""
     principal = visitor.principal
@@ -170,7 +171,7 @@ def home() -> RedirectResponse:
 
 def _sign_in_page(
     request: Request,
-    runtime: Any,
+    runtime: Runtime,
     *,
     status_code: int = 200,
     error: str | None = None,
@@ -203,12 +204,11 @@ def sign_in_form(request: Request, runtime: RuntimeDep, suivant: str | None = No
 
 
 def _signed_in(
-    request: Request, runtime: Any, principal: Principal, *, stamp: str | None, target: str
+    request: Request, runtime: Runtime, principal: Principal, *, stamp: str | None, target: str
 ) -> RedirectResponse:
-    data = cookies.SessionData.anonymous()
-    data = cookies.SessionData(
-        nonce=data.nonce,  # a new nonce at sign-in: no session fixation
-        issued_at=data.issued_at,
+    # A new nonce at sign-in (so a new CSRF token): no session fixation.
+    data = dataclasses.replace(
+        cookies.SessionData.anonymous(),
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
@@ -565,9 +565,7 @@ async def upload(
             **context,
         )
     context["result"] = result
-    return render(
-        "upload.html", status_code=answer(201), **context
-    )
+    return render("upload.html", status_code=answer(201), **context)
 
 
 # --- deadlines -----------------------------------------------------------------------------------
