@@ -29,7 +29,7 @@ from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.errors import DsnlinkError, NotFoundError
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.errors import AuthenticationRequired
+from dsnlink.tenants.errors import AuthenticationRequired, TooManySignInAttempts
 from dsnlink.tenants.schemas import Principal
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -219,6 +219,30 @@ def _signed_in(
     return response
 
 
+def _throttled(
+    request: Request, runtime: Runtime, session: Session, *, email: str | None, target: str
+) -> HTMLResponse | None:
+    """The refusal page when this address or e-mail has tried to sign in too often."""
+    client = request.client.host if request.client else "unknown"
+    try:
+        tenants_service.throttle_sign_in(
+            session, client=client, email=email, clock=runtime.clock
+        )
+    except TooManySignInAttempts as exc:
+        retry_after = exc.context["retry_after"]
+        response = _sign_in_page(
+            request,
+            runtime,
+            status_code=429,
+            error=f"Trop de tentatives de connexion : réessayez dans {retry_after} s.",
+            email=email or "",
+            target=target,
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+    return None
+
+
 @router.post("/connexion", response_model=None)
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
     form = await _checked_form(request, runtime.settings.secret_key)
@@ -232,6 +256,9 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
     target = str(form.get("suivant") or "")
     email = str(form.get("email") or "").strip()
     tenant_name = str(form.get("client") or "").strip()
+    refused = _throttled(request, runtime, session, email=email, target=target)
+    if refused is not None:
+        return refused
     try:
         principal, stamp = tenants_service.sign_in_with_password(
             session,
@@ -270,6 +297,9 @@ async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: Sessi
             error="Le formulaire a expiré : veuillez recommencer.",
         )
     target = str(form.get("suivant") or "")
+    refused = _throttled(request, runtime, session, email=None, target=target)
+    if refused is not None:
+        return refused
     try:
         principal = tenants_service.authenticate(
             session,

@@ -14,11 +14,13 @@ InputError
 ├── InvalidSiret                  a SIRET (SIREN + NIC) whose check digit is wrong
 ├── WeakPassword                  a dashboard password too short (or absurdly long)
 └── CompanyScopeForAdministrator  administrators see every company: only users are restricted
+LimitExceeded
+└── TooManySignInAttempts         password or key guessing: sign-in attempts are throttled
 """
 
 from __future__ import annotations
 
-from dsnlink.errors import ConflictError, ForbiddenError, InputError
+from dsnlink.errors import ConflictError, ForbiddenError, InputError, LimitExceeded
 
 
 class AuthenticationRequired(ForbiddenError):
@@ -63,3 +65,7 @@ class WeakPassword(InputError):
 
 class CompanyScopeForAdministrator(InputError):
     code = "company-scope-for-administrator"
+
+
+class TooManySignInAttempts(LimitExceeded):
+    code = "too-many-sign-in-attempts"

@@ -16,6 +16,7 @@ from dsnlink.clock import Clock
 from dsnlink.contract import service as contract_service
 from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.errors import InputError, NotFoundError
+from dsnlink.observability import ratelimit
 from dsnlink.security import apikeys
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants import passwords, repository
@@ -30,6 +31,7 @@ from dsnlink.tenants.errors import (
     InvalidSiret,
     LastAdministrator,
     TenantNotActivated,
+    TooManySignInAttempts,
 )
 from dsnlink.tenants.models import (
     AdministratorChange,
@@ -202,6 +204,30 @@ def _principal_of(session: Session, user: User, *, api_key_id: uuid.UUID | None)
         api_key_id=api_key_id,
         company_ids=frozenset(scope) if scope else None,
     )
+
+
+SIGN_IN_ATTEMPTS_PER_MINUTE = 10
+
+
+def throttle_sign_in(session: Session, *, client: str, email: str | None, clock: Clock) -> None:
+    """Count a sign-in attempt from `client` (and for `email`); refuse past the limit.
+
+    Both counters live in the shared rate-limit table, so every replica sees the same figures:
+    guessing one account's password from many addresses, or many accounts from one address,
+    is slowed down alike.
+    """
+    subjects = [f"signin:ip:{client}"[:80]]
+    if email:
+        subjects.append(f"signin:email:{email.strip().lower()}"[:80])
+    for subject in subjects:
+        decision = ratelimit.hit(
+            session, subject=subject, limit=SIGN_IN_ATTEMPTS_PER_MINUTE, now=clock.now()
+        )
+        if not decision.allowed:
+            raise TooManySignInAttempts(
+                f"too many sign-in attempts; retry in {decision.retry_after} s",
+                retry_after=decision.retry_after,
+            )
 
 
 def sign_in_with_password(
