@@ -57,7 +57,8 @@ def postgres_reachable(url: str = POSTGRES_URL) -> bool:
 @contextmanager
 def throwaway_database(prefix: str = "dsnlink_ops", admin_url: str = POSTGRES_URL) -> Iterator[str]:
     """A new PostgreSQL database migrated to head; dropped (connections and all) afterwards."""
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    # pre-ping: the drop must work after a drill restarted the server under this engine.
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
