@@ -576,7 +576,8 @@ def compliance(
 
 # --- limits --------------------------------------------------------------------------------------
 
-LIMIT_NAMES = ("users", "companies")
+PAYSLIP_LIMIT = "payslips_per_company_per_year"
+LIMIT_NAMES = ("users", "companies", PAYSLIP_LIMIT)
 
 
 def tenant_limit(session: Session, *, tenant: Tenant, name: str) -> int | None:

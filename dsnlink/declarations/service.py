@@ -445,7 +445,7 @@ def _check_quota(
     if nature != "01":
         return
     tenant = tenants_service.get_tenant_or_raise(session, tenant_id=company.tenant_id)
-    limit = tenants_service.payslip_limit(tenant)
+    limit = tenants_service.payslip_limit(session, tenant=tenant)
     if limit is None:
         return
     year = int(month[:4])

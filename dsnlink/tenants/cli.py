@@ -91,7 +91,9 @@ def run_list(args: argparse.Namespace) -> int:
     engine = db.engine_from_settings(get_settings())
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
-            tenants = [service.describe_tenant(t) for t in service.list_tenants(session)]
+            tenants = [
+                service.describe_tenant(session, tenant=t) for t in service.list_tenants(session)
+            ]
     finally:
         engine.dispose()
     if args.json:
@@ -114,16 +116,17 @@ def run_set_limit(args: argparse.Namespace) -> int:
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
             tenant = service.get_tenant_by_reference_or_raise(session, reference=args.tenant)
-            if args.payslips is not None:
-                service.set_payslip_limit(session, reference=args.tenant, payslips=args.payslips)
-                lines.append(f"{args.payslips} payslips per company per year")
-            for name in contract_service.LIMIT_NAMES:
-                value = getattr(args, name)
+            limits = {
+                contract_service.PAYSLIP_LIMIT: (args.payslips, "payslips per company per year"),
+                "users": (args.users, "users"),
+                "companies": (args.companies, "companies"),
+            }
+            for name, (value, label) in limits.items():
                 if value is not None:
                     contract_service.set_tenant_limit(
                         session, tenant_id=tenant.id, name=name, value=value, clock=SystemClock()
                     )
-                    lines.append(f"{value} {name}")
+                    lines.append(f"{value} {label}")
             name = tenant.name
     finally:
         engine.dispose()

@@ -39,9 +39,6 @@ class Tenant(SQLModel, table=True):
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
     offering: str = Field(max_length=64)
     formula: str = Field(max_length=16)
-    payslip_limit: int | None = Field(
-        default=None, description="operator's override of the offering's yearly payslip limit"
-    )
     created_at: datetime = Field(sa_type=UTCDateTime)
     activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -130,37 +130,28 @@ def get_tenant_or_raise(session: Session, *, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-def payslip_limit(tenant: Tenant) -> int | None:
+def payslip_limit(session: Session, *, tenant: Tenant) -> int | None:
     """Payslips allowed per company per year: the operator's override, else the offering's."""
-    if tenant.payslip_limit is not None:
-        return tenant.payslip_limit
-    return get_offering(tenant.offering).limits.payslips_per_company_per_year
+    return contract_service.tenant_limit(
+        session, tenant=tenant, name=contract_service.PAYSLIP_LIMIT
+    )
 
 
-def set_payslip_limit(session: Session, *, reference: str, payslips: int) -> Tenant:
-    if payslips <= 0:
-        raise InputError("the payslip limit must be a positive number", payslips=payslips)
-    tenant = get_tenant_by_reference_or_raise(session, reference=reference)
-    tenant.payslip_limit = payslips
-    session.add(tenant)
-    session.flush()
-    return tenant
-
-
-def describe_tenant(tenant: Tenant) -> TenantRead:
+def describe_tenant(session: Session, *, tenant: Tenant) -> TenantRead:
     return TenantRead(
         id=tenant.id,
         name=tenant.name,
         offering=tenant.offering,
         formula=Formula(tenant.formula),
-        payslips_per_company_per_year=payslip_limit(tenant),
+        payslips_per_company_per_year=payslip_limit(session, tenant=tenant),
         created_at=tenant.created_at,
         activated_at=tenant.activated_at,
     )
 
 
 def read_tenant(session: Session, *, principal: Principal) -> TenantRead:
-    return describe_tenant(get_tenant_or_raise(session, tenant_id=principal.tenant_id))
+    tenant = get_tenant_or_raise(session, tenant_id=principal.tenant_id)
+    return describe_tenant(session, tenant=tenant)
 
 
 def require_activated(session: Session, *, tenant_id: uuid.UUID) -> Tenant:

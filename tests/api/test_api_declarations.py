@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings
+from dsnlink.contract import service as contract_service
+from dsnlink.contract.service import PAYSLIP_LIMIT
 from dsnlink.norm.sample import sample_bytes
 from dsnlink.security.receipts import verify_receipt
 from dsnlink.tenants import service as tenants_service
@@ -380,9 +382,13 @@ async def test_quota_of_payslips_per_company_per_year(
     company_a: dict[str, Any],
     db_engine: Engine,
     settings: Settings,
+    clock: FrozenClock,
 ) -> None:
     with db.unit_of_work(db.session_factory(db_engine)) as session:
-        tenants_service.set_payslip_limit(session, reference="Alpha", payslips=5)
+        tenant = tenants_service.get_tenant_by_reference_or_raise(session, reference="Alpha")
+        contract_service.set_tenant_limit(
+            session, tenant_id=tenant.id, name=PAYSLIP_LIMIT, value=5, clock=clock
+        )
     assert (await upload(client, tenant_a, dsn(employees=3, month="2026-11"))).status_code == 201
     # Rejected declarations are not counted.
     assert (await upload(client, tenant_a, rejected_dsn(seed=3))).json()["status"] == "rejected"
