@@ -195,7 +195,9 @@ def main() -> int:
             serialization.NoEncryption())
         base = Settings(environment="test", data_dir=tmp / "data", database_url=url,
                         secret_key="bench-secret", encryption_keys=Fernet.generate_key().decode(),
-                        receipt_signing_key=base64.b64encode(key).decode())
+                        receipt_signing_key=base64.b64encode(key).decode(),
+                        # One key uploads everything: the per-key rate limit is not measured here.
+                        rate_limit_per_minute=0, log_level="WARNING")
         with mock_deposit_point(return_delays={"11": 3600}) as mock_url:
             settings = worker_settings(base, mock_url).model_copy(
                 update={"returns_poll_seconds": 3600.0})
