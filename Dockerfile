@@ -26,12 +26,9 @@ COPY api ./api
 COPY mock_netentreprises ./mock_netentreprises
 COPY schemas ./schemas
 
-# dsnlink.resources finds the shipped data in `schemas/` beside the `dsnlink` package; the wheel
-# does not carry that folder, so it is put there next to the installed package. (Python runs
-# from / here, so that it imports the installed package, not the sources in /src.)
+# The wheel carries the data of schemas/ (norm catalogues, offerings, XSDs) beside the package.
+# (Python runs from / here, so that it imports the installed package, not the sources in /src.)
 RUN pip install . \
-    && site="$(cd / && python -c 'import pathlib, dsnlink; print(pathlib.Path(dsnlink.__file__).parent.parent)')" \
-    && cp -r schemas "$site/schemas" \
     && cd / && rm -rf /src \
     && python -c "from dsnlink.resources import schema_path; assert schema_path('norm').is_dir()" \
     && dsnlink --version
