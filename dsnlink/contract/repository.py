@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from dsnlink.contract.models import (
@@ -90,6 +91,28 @@ def list_maintenances_from(session: Session, *, since: datetime) -> Sequence[Mai
 
 def get_probe(session: Session, component: str) -> ComponentProbe | None:
     return session.get(ComponentProbe, component)
+
+
+def lock_probe(session: Session, component: str, *, ok: bool, at: datetime) -> ComponentProbe:
+    """The component's probe row, created if missing, locked until the transaction ends.
+
+    Several workers probe at once: the insert cannot collide, and the lock makes their updates
+    (and the incidents they open or close) happen one after the other.
+    """
+    table = ComponentProbe.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    session.execute(
+        insert.values(component=component, ok=ok, checked_at=at).on_conflict_do_nothing(
+            index_elements=[table.c.component]
+        )
+    )
+    return session.exec(
+        select(ComponentProbe)
+        .where(ComponentProbe.component == component)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def last_job_activity(session: Session) -> datetime | None:

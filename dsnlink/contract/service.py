@@ -145,9 +145,7 @@ def record_probe(
             f"unknown component {component!r} (expected {', '.join(Component)})"
         ) from None
     at = ensure_aware(at, "at").astimezone(UTC)
-    probe = repository.get_probe(session, part) or ComponentProbe(
-        component=part, ok=ok, checked_at=at
-    )
+    probe = repository.lock_probe(session, part, ok=ok, at=at)
     probe.ok, probe.checked_at, probe.detail = ok, at, detail
     if ok:
         probe.last_ok_at = at
