@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -36,6 +37,7 @@ DEMO_DECLARANT = {
 }
 DEMO_SIREN = "966142747"
 DEMO_NIC = "00098"
+PARIS = ZoneInfo("Europe/Paris")
 FINAL_DEMO_STATUSES = {"conform", "anomalies", "refused_by_deposit_point", "transmission_failed"}
 
 
@@ -262,6 +264,14 @@ def _demo_declaration(api: httpx.Client, *, employees: int) -> dict[str, Any]:
     return result
 
 
+def _paris(moment: str | None) -> str:
+    """An API timestamp (UTC) as a declarant reads it: Paris time."""
+    if moment is None:
+        return "none"
+    at = datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(PARIS)
+    return at.strftime("%d/%m/%Y %H:%M (Paris)")
+
+
 def _follow(api: httpx.Client, declaration_id: str, *, timeout: float) -> str:
     """Print each status the declaration goes through; return the last one."""
     seen = ""
@@ -296,11 +306,13 @@ def run_demo(args: argparse.Namespace) -> int:
             with httpx.Client(base_url=running.url, headers=headers, timeout=120) as api:
                 declaration = _demo_declaration(api, employees=args.employees)
                 print(f"dsnlink gateway:      {running.url}   (API docs: {running.url}/docs)")
+                print(f"dashboard:            {running.url}/app   (sign in with the API key)")
                 print(f"mock deposit point:   {mock.url}")
                 print(f"demo tenant API key:  {key}   (shown once; stored only as a hash)")
                 print(
                     f"sample declaration:   {declaration['id']} — {declaration['status']}, "
-                    f"deadline {declaration['deadline']}, cut-off {declaration['cutoff']}"
+                    f"deadline {_paris(declaration['deadline'])}, "
+                    f"cut-off {_paris(declaration['cutoff'])}"
                 )
                 print("try:")
                 print(f"  curl -H 'Authorization: Bearer {key}' {running.url}/v1/declarations")
