@@ -27,7 +27,10 @@ class TransmissionSettings(BaseSettings):
         default=1.0, gt=0, description="idle sleep of the SQLite polling loop"
     )
     worker_lease_seconds: float = Field(
-        default=900.0, gt=0, description="a claimed job is reclaimed after this without progress"
+        default=60.0,
+        gt=0,
+        description="a claimed job whose worker stopped renewing its lease (renewed every third "
+        "of it while a step runs) is taken over after this",
     )
     transmission_retry_base_seconds: float = Field(default=30.0, ge=0)
     transmission_retry_max_seconds: float = Field(default=3600.0, ge=0)

@@ -123,6 +123,11 @@ class TransmissionWorker:
             return None
         # transmit_step adds the declaration id: every line of this step carries both ids.
         with log_context(job_id=str(job_id), worker_id=self.context.worker_id):
+            renewal = threading.Event()
+            renewer = threading.Thread(
+                target=self._keep_lease, args=(job_id, renewal), name="lease-renewal", daemon=True
+            )
+            renewer.start()
             try:
                 outcome = transmit_step(self.context, job_id=job_id)
             except Exception as exc:
@@ -134,10 +139,39 @@ class TransmissionWorker:
                     at=self.clock.now() + self.context.policy.reconcile_recheck,
                     error=f"internal error: {type(exc).__name__}: {exc}",
                 )
+            finally:
+                renewal.set()
+                renewer.join()
             self.finish(job_id, outcome)
             logger.info("transmission step: %s", outcome.kind.value,
                         extra={"outcome": outcome.kind.value, "attempted": outcome.attempted})
         return outcome
+
+    def _keep_lease(self, job_id: uuid.UUID, done: threading.Event) -> None:
+        """Extend the job's lease while its step runs (a slow deposit is not a dead worker).
+
+        The lease can then be short, so that the job of a worker that really died (SIGKILL,
+        machine lost) is taken over within about one lease. Should renewal fail (database
+        unreachable), another worker may take the job over; the intent row makes it reconcile
+        instead of sending again.
+        """
+        interval = max(self.lease.total_seconds() / 3, 0.2)
+        table = TransmissionJob.__table__  # type: ignore[attr-defined]
+        while not done.wait(interval):
+            try:
+                with self.context.sessions() as session:
+                    session.execute(
+                        sa.update(table)
+                        .where(
+                            table.c.id == job_id,
+                            table.c.locked_by == self.context.worker_id,
+                            table.c.status == JobStatus.RUNNING,
+                        )
+                        .values(locked_until=self.clock.now() + self.lease)
+                    )
+                    session.commit()
+            except Exception:
+                logger.warning("could not renew the lease of job %s", job_id, exc_info=True)
 
     def finish(self, job_id: uuid.UUID, outcome: StepOutcome) -> None:
         now = self.clock.now()
