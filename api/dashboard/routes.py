@@ -435,7 +435,7 @@ def declaration_page(
         if parsed is None:
             raise NotFoundError(f"no declaration {declaration_id}")
         detail = declarations_service.read_declaration(
-            session, principal=visitor.principal, declaration_id=parsed
+            session, principal=visitor.principal, declaration_id=parsed, keyring=runtime.keyring
         )
     except DsnlinkError as exc:
         return _error_page(exc, back="/app/declarations")
@@ -485,6 +485,7 @@ async def order_transmission(
             principal=visitor.principal,
             declaration_id=declaration_id,
             clock=runtime.clock,
+            keyring=runtime.keyring,
         )
     except DsnlinkError as exc:
         return _error_page(exc, back=back)
@@ -493,7 +494,11 @@ async def order_transmission(
 
 @router.get("/declarations/{declaration_id}/retours/{return_id}", response_model=None)
 def download_return(
-    declaration_id: uuid.UUID, return_id: str, session: SessionDep, visitor: VisitorDep
+    declaration_id: uuid.UUID,
+    return_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
 ) -> Response:
     try:
         xml = declarations_service.read_return_xml(
@@ -501,6 +506,7 @@ def download_return(
             principal=visitor.principal,
             declaration_id=declaration_id,
             return_id=return_id,
+            keyring=runtime.keyring,
         )
     except DsnlinkError as exc:
         return _error_page(exc, back=f"/app/declarations/{declaration_id}")

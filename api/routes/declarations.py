@@ -124,9 +124,11 @@ def list_declarations(
     responses=responses(404),
 )
 def read_declaration(
-    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarationDetail:
-    return service.read_declaration(session, principal=principal, declaration_id=declaration_id)
+    return service.read_declaration(
+        session, principal=principal, declaration_id=declaration_id, keyring=runtime.keyring
+    )
 
 
 @router.post(
@@ -142,7 +144,11 @@ def order_transmission(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarationRead:
     return service.order_transmission(
-        session, principal=principal, declaration_id=declaration_id, clock=runtime.clock
+        session,
+        principal=principal,
+        declaration_id=declaration_id,
+        clock=runtime.clock,
+        keyring=runtime.keyring,
     )
 
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
 from dsnlink.declarations import service as declarations_service
 
@@ -21,9 +21,17 @@ router = APIRouter(tags=["declarations"])
     responses={200: {"content": {"application/xml": {}}}, **responses(404)},
 )
 def read_return(
-    declaration_id: uuid.UUID, return_id: str, session: SessionDep, principal: PrincipalDep
+    declaration_id: uuid.UUID,
+    return_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
 ) -> Response:
     xml = declarations_service.read_return_xml(
-        session, principal=principal, declaration_id=declaration_id, return_id=return_id
+        session,
+        principal=principal,
+        declaration_id=declaration_id,
+        return_id=return_id,
+        keyring=runtime.keyring,
     )
     return Response(xml.encode("utf-8"), media_type="application/xml")

@@ -1,5 +1,10 @@
 """Tables of received declarations and their timeline; `DeclarationStatus` is documented in
-docs/statuses.md."""
+docs/statuses.md.
+
+Columns named `*_sealed` hold personal data (anomalies quote the rubric's value: a NIR, a name,
+a birth date...) as Fernet tokens of JSON under the master keys (security/keys.py); the services
+seal and open them explicitly with the keyring they are given.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +61,9 @@ class Declaration(SQLModel, table=True):
     size: int = Field(sa_type=sa.BigInteger)
     blob_path: str = Field(max_length=500)
     blob_wrapped_key: str = Field(sa_type=sa.Text)
-    anomalies: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    anomalies_sealed: bytes | None = Field(
+        default=None, sa_type=sa.LargeBinary, description="the stored anomalies' JSON list, sealed"
+    )
     anomaly_count: int = 0
     received_at: datetime = Field(sa_type=UTCDateTime)
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -85,3 +92,8 @@ class DeclarationEvent(SQLModel, table=True):
     user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    detail_sealed: bytes | None = Field(
+        default=None,
+        sa_type=sa.LargeBinary,
+        description="the detail's personal part (a return's anomalies), a sealed JSON object",
+    )

@@ -101,3 +101,19 @@ def list_events(session: Session, *, declaration_id: uuid.UUID) -> Sequence[Decl
 
 def all_declarations(session: Session) -> Sequence[Declaration]:
     return session.exec(select(Declaration).order_by(col(Declaration.id))).all()
+
+
+def declarations_with_sealed_anomalies(session: Session) -> Sequence[Declaration]:
+    return session.exec(
+        select(Declaration)
+        .where(col(Declaration.anomalies_sealed).is_not(None))
+        .order_by(col(Declaration.id))
+    ).all()
+
+
+def events_with_sealed_detail(session: Session) -> Sequence[DeclarationEvent]:
+    return session.exec(
+        select(DeclarationEvent)
+        .where(col(DeclarationEvent.detail_sealed).is_not(None))
+        .order_by(col(DeclarationEvent.id))
+    ).all()

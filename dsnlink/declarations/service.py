@@ -61,6 +61,7 @@ from dsnlink.declarations.schemas import (
 from dsnlink.errors import DsnlinkError, InputError, NotFoundError
 from dsnlink.norm import validate_stream
 from dsnlink.security.blobs import BlobStore, StoredBlob
+from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants import service as tenants_service
@@ -84,6 +85,10 @@ class IntakeRuntime:
     signer: ReceiptSigner
     clock: Clock
     max_bytes: int
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.blobs.keyring
 
 
 # --- intake --------------------------------------------------------------------------------------
@@ -157,6 +162,7 @@ def _record_staged(
         filename=filename or "upload",
     )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
+    stored_anomalies = anomalies[:MAX_STORED_ANOMALIES]
     company, establishment, summary = _identify(
         session, principal=principal, declarations=report.declarations, anomalies=anomalies
     )
@@ -219,7 +225,7 @@ def _record_staged(
         size=staged.size,
         blob_path=str(final_path.relative_to(runtime.blobs.root)),
         blob_wrapped_key=staged.wrapped_key,
-        anomalies=anomalies[:MAX_STORED_ANOMALIES],
+        anomalies_sealed=runtime.keyring.seal_json(stored_anomalies),
         anomaly_count=len(anomalies),
         received_at=now,
         deadline=deadline,
@@ -252,7 +258,7 @@ def _record_staged(
     if transmit and status is DeclarationStatus.VALIDATED:
         _order(session, declaration=declaration, principal=principal, clock=runtime.clock)
     session.flush()
-    return _describe(session, declaration, with_anomalies=True)
+    return _describe(session, declaration, anomalies=stored_anomalies)
 
 
 def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
@@ -493,7 +499,12 @@ def _order(
 
 
 def order_transmission(
-    session: Session, *, principal: Principal, declaration_id: uuid.UUID, clock: Clock
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    clock: Clock,
+    keyring: Keyring,
 ) -> DeclarationRead:
     """Record who ordered the transmission and when, and queue it in the same transaction."""
     declaration = get_visible_declaration_or_raise(
@@ -514,7 +525,11 @@ def order_transmission(
             f"({declaration.anomaly_count} anomalies): it can never be transmitted; correct the "
             "file and send it again",
             declaration_id=str(declaration.id),
-            anomalies=[a for a in declaration.anomalies if a.get("category") == "bloquant"][:20],
+            anomalies=[
+                a
+                for a in declaration_anomalies(declaration, keyring=keyring)
+                if a.get("category") == "bloquant"
+            ][:20],
         )
     if not DeclarationStatus(declaration.status).transmittable:
         raise NotTransmittable(
@@ -524,7 +539,9 @@ def order_transmission(
         )
     _order(session, declaration=declaration, principal=principal, clock=clock)
     session.flush()
-    return _describe(session, declaration, with_anomalies=True)
+    return _describe(
+        session, declaration, anomalies=declaration_anomalies(declaration, keyring=keyring)
+    )
 
 
 # --- tracking ------------------------------------------------------------------------------------
@@ -555,12 +572,17 @@ def get_visible_declaration_or_raise(
 
 
 def read_return_xml(
-    session: Session, *, principal: Principal, declaration_id: uuid.UUID, return_id: str
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    return_id: str,
+    keyring: Keyring,
 ) -> str:
     """One return of the deposit point for a declaration the principal may see, as XML."""
     get_visible_declaration_or_raise(session, principal=principal, declaration_id=declaration_id)
     return transmission_service.get_return_xml(
-        session, declaration_id=declaration_id, return_id=return_id
+        session, declaration_id=declaration_id, return_id=return_id, keyring=keyring
     )
 
 
@@ -608,8 +630,24 @@ def _summary_fields(
     }
 
 
+def declaration_anomalies(declaration: Declaration, *, keyring: Keyring) -> list[dict[str, Any]]:
+    """The stored anomalies of a declaration, opened (they quote values: NIRs, names...)."""
+    if declaration.anomalies_sealed is None:
+        return []
+    anomalies: list[dict[str, Any]] = keyring.open_json(declaration.anomalies_sealed)
+    return anomalies
+
+
+def event_detail(event: DeclarationEvent, *, keyring: Keyring) -> dict[str, Any]:
+    """An event's whole detail: the clear part with its sealed personal part opened."""
+    if event.detail_sealed is None:
+        return event.detail
+    sealed: dict[str, Any] = keyring.open_json(event.detail_sealed)
+    return event.detail | sealed
+
+
 def _describe(
-    session: Session, declaration: Declaration, *, with_anomalies: bool
+    session: Session, declaration: Declaration, *, anomalies: list[dict[str, Any]]
 ) -> DeclarationRead:
     companies, establishments = _refs(session, [declaration])
     return DeclarationRead(
@@ -618,7 +656,7 @@ def _describe(
             companies[declaration.company_id],
             establishments[declaration.establishment_id],
         ),
-        anomalies=[AnomalyRead(**a) for a in declaration.anomalies] if with_anomalies else [],
+        anomalies=[AnomalyRead(**a) for a in anomalies],
     )
 
 
@@ -653,24 +691,26 @@ def list_declarations(
 
 
 def read_declaration(
-    session: Session, *, principal: Principal, declaration_id: uuid.UUID
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, keyring: Keyring
 ) -> DeclarationDetail:
     declaration = get_visible_declaration_or_raise(
         session, principal=principal, declaration_id=declaration_id
     )
-    described = _describe(session, declaration, with_anomalies=True)
+    described = _describe(
+        session, declaration, anomalies=declaration_anomalies(declaration, keyring=keyring)
+    )
     timeline = [
         EventRead(
             status=DeclarationStatus(e.status),
             at=e.at,
             user_id=e.user_id,
             api_key_id=e.api_key_id,
-            detail=e.detail,
+            detail=event_detail(e, keyring=keyring),
         )
         for e in repository.list_events(session, declaration_id=declaration.id)
     ]
     transmission = transmission_service.get_transmission_view(
-        session, declaration_id=declaration.id
+        session, declaration_id=declaration.id, keyring=keyring
     )
     return DeclarationDetail(
         **described.model_dump(), timeline=timeline, transmission=transmission
@@ -719,6 +759,24 @@ def rewrap_file_keys(session: Session, *, blobs: BlobStore) -> int:
             declaration.blob_wrapped_key.encode("ascii")
         ).decode("ascii")
         session.add(declaration)
+        count += 1
+    session.flush()
+    return count
+
+
+def reseal_personal_data(session: Session, *, keyring: Keyring) -> int:
+    """Re-encrypt the sealed anomalies of declarations and of their timeline events with the
+    newest master key; returns how many values were re-encrypted."""
+    count = 0
+    for declaration in repository.declarations_with_sealed_anomalies(session):
+        assert declaration.anomalies_sealed is not None
+        declaration.anomalies_sealed = keyring.rotate(declaration.anomalies_sealed)
+        session.add(declaration)
+        count += 1
+    for event in repository.events_with_sealed_detail(session):
+        assert event.detail_sealed is not None
+        event.detail_sealed = keyring.rotate(event.detail_sealed)
+        session.add(event)
         count += 1
     session.flush()
     return count

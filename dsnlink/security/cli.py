@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     generate.set_defaults(func=run_generate)
     rotate = commands.add_parser(
         "rotate",
-        help="re-encrypt passwords and file keys with the first key of DSNLINK_ENCRYPTION_KEYS",
+        help="re-encrypt passwords, file keys and sealed personal data with the first key of "
+        "DSNLINK_ENCRYPTION_KEYS",
     )
     rotate.set_defaults(func=run_rotate)
 
@@ -32,8 +33,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_rotate(args: argparse.Namespace) -> int:
     # Imported here: the command line must start even where the norm tables are not needed.
-    from dsnlink.declarations.service import rewrap_file_keys
+    from dsnlink.declarations.service import reseal_personal_data, rewrap_file_keys
     from dsnlink.tenants.service import reencrypt_declarant_passwords
+    from dsnlink.transmission.service import reseal_returns
 
     settings = get_settings()
     keyring = keyring_from_settings(settings)
@@ -43,10 +45,13 @@ def run_rotate(args: argparse.Namespace) -> int:
         with db.unit_of_work(db.session_factory(engine)) as session:
             passwords = reencrypt_declarant_passwords(session, keyring=keyring)
             files = rewrap_file_keys(session, blobs=blobs)
+            sealed = reseal_personal_data(session, keyring=keyring)
+            sealed += reseal_returns(session, keyring=keyring)
     finally:
         engine.dispose()
     print(
-        f"re-encrypted {passwords} declarant password(s) and {files} file key(s) with the newest "
-        "key; the older keys can now be removed from DSNLINK_ENCRYPTION_KEYS"
+        f"re-encrypted {passwords} declarant password(s), {files} file key(s) and {sealed} "
+        "sealed personal data value(s) with the newest key; the older keys can now be removed "
+        "from DSNLINK_ENCRYPTION_KEYS"
     )
     return 0

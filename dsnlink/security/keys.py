@@ -9,9 +9,11 @@ generated once into `data_dir/keys/` with 0600 permissions.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -61,6 +63,13 @@ class Keyring:
 
     def decrypt_text(self, token: str) -> str:
         return self.decrypt(token.encode("ascii")).decode()
+
+    def seal_json(self, value: Any) -> bytes:
+        """A JSON value (personal data kept in a database column) as a Fernet token."""
+        return self.encrypt(json.dumps(value, ensure_ascii=False).encode())
+
+    def open_json(self, token: bytes) -> Any:
+        return json.loads(self.decrypt(token))
 
 
 def generate_fernet_key() -> str:

@@ -4,6 +4,10 @@ and the returns the deposit point published for them.
 `deposit_attempt` is the intent log of the exactly-once protocol (docs/transmission.md): a row in
 state `sending` is committed before the POST leaves, so a crash between the POST and its result
 is seen by the next worker and reconciled instead of being sent again.
+
+Columns named `*_sealed` hold what may name an employee (a return's XML and parsed content: NIRs,
+names, anomalies quoting values) as Fernet tokens under the master keys (security/keys.py);
+the services seal and open them with the keyring of their context.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -54,7 +57,9 @@ class DepositAttempt(SQLModel, table=True):
     duration_ms: int | None = None
     error: str | None = Field(default=None, sa_type=sa.Text)
     idflux: str | None = Field(default=None, max_length=50)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    detail_sealed: bytes | None = Field(
+        default=None, sa_type=sa.LargeBinary, description="sealed JSON: an ARE's anomalies"
+    )
 
 
 class DeclarantLease(SQLModel, table=True):
@@ -106,8 +111,12 @@ class DepositReturn(SQLModel, table=True):
     downloaded_at: datetime = Field(sa_type=UTCDateTime)
     versions: int = 1
     schema_valid: bool | None = None
-    xml: str = Field(sa_type=sa.Text)
-    parsed: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    xml_sealed: bytes = Field(
+        sa_type=sa.LargeBinary, description="the XML document's bytes, sealed"
+    )
+    parsed_sealed: bytes = Field(
+        sa_type=sa.LargeBinary, description="the parsed return (ParsedReturn as JSON), sealed"
+    )
 
 
 class ReturnsCursor(SQLModel, table=True):

@@ -310,15 +310,17 @@ def _record_refused(
 ) -> StepOutcome:
     finished = ctx.clock.now()
     anomalies = [_anomaly_dict(a) for a in exc.anomalies][:MAX_EVENT_ANOMALIES]
+    # The anomalies quote the rubrics' values (a NIR, a name): sealed, never in a clear column.
+    sealed = ctx.keyring.seal_json({"anomalies": anomalies}) if anomalies else None
     _finish_attempt(
         session, attempt, AttemptState.REFUSED, finished, began, http_status=exc.http_status,
-        idflux=exc.idflux, error=exc.message, detail={"anomalies": anomalies},
+        idflux=exc.idflux, error=exc.message, detail_sealed=sealed,
     )
     if exc.idflux:
         _record_flow(session, declaration, declarant, idflux=exc.idflux, at=finished,
                      reconciled=False)
     _set_status(session, declaration, DeclarationStatus.REFUSED_BY_DEPOSIT_POINT, finished,
-                idflux=exc.idflux, message=exc.message, anomalies=anomalies)
+                detail_sealed=sealed, idflux=exc.idflux, message=exc.message)
     _release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
     session.commit()
     return StepOutcome(StepKind.DONE, error=exc.message, attempted=True)
@@ -596,7 +598,7 @@ def _finish_attempt(
     http_status: int | None = None,
     idflux: str | None = None,
     error: str | None = None,
-    detail: dict[str, Any] | None = None,
+    detail_sealed: bytes | None = None,
     final: bool = True,
 ) -> bool:
     """Record an attempt's result, only if it is still `sending` (a reconciler may have won)."""
@@ -609,8 +611,8 @@ def _finish_attempt(
         "error": error,
         "finished_at": finished if final else None,
     }
-    if detail is not None:
-        values["detail"] = detail
+    if detail_sealed is not None:
+        values["detail_sealed"] = detail_sealed
     done = session.execute(
         sa.update(table)
         .where(table.c.id == attempt.id, table.c.outcome == AttemptState.SENDING)
@@ -646,8 +648,11 @@ def _set_status(
     declaration: Declaration,
     status: DeclarationStatus,
     at: datetime,
+    *,
+    detail_sealed: bytes | None = None,
     **detail: Any,
 ) -> None:
+    """Move the declaration and add its event; `detail_sealed` is the detail's personal part."""
     declaration.status = status
     session.add(declaration)
     session.add(
@@ -656,6 +661,7 @@ def _set_status(
             status=status,
             at=at,
             detail={k: v for k, v in detail.items() if v is not None},
+            detail_sealed=detail_sealed,
         )
     )
 
@@ -824,7 +830,8 @@ def store_return(
         ops=ops,
         return_id=record.return_id,
         downloaded_at=now,
-        xml="",
+        xml_sealed=b"",
+        parsed_sealed=b"",
         versions=0,
     )
     row.return_id = record.return_id
@@ -836,12 +843,13 @@ def store_return(
     row.downloaded_at = now
     row.versions += 1
     row.schema_valid = parsed.schema_valid
-    row.xml = downloaded.content.decode("utf-8", errors="replace")
-    row.parsed = _jsonable(parsed)
+    # Returns name employees (BAN values, DGFiP NIRs, BIS identifications): sealed at rest.
+    row.xml_sealed = ctx.keyring.encrypt(downloaded.content)
+    row.parsed_sealed = ctx.keyring.seal_json(_jsonable(parsed))
     session.add(row)
     declaration = session.get(Declaration, flow.declaration_id)
     if declaration is not None:
-        _apply_return(session, declaration, flow, row, parsed, now)
+        _apply_return(session, declaration, flow, row, parsed, now, keyring=ctx.keyring)
     session.flush()
     return True
 
@@ -853,6 +861,8 @@ def _apply_return(
     row: DepositReturn,
     parsed: ParsedReturn,
     at: datetime,
+    *,
+    keyring: Keyring,
 ) -> None:
     current = DeclarationStatus(declaration.status)
     target = current
@@ -870,9 +880,10 @@ def _apply_return(
     anomalies = [_anomaly_dict(a) for a in parsed.all_anomalies][:MAX_EVENT_ANOMALIES]
     _set_status(
         session, declaration, target, at,
+        detail_sealed=keyring.seal_json({"anomalies": anomalies}) if anomalies else None,
         return_id=row.return_id, nature=row.nature, label=row.label, ops=row.ops or None,
         return_status=row.status, idflux=row.idflux, version=row.versions,
-        crm_code=parsed.crm_code, anomalies=anomalies or None,
+        crm_code=parsed.crm_code,
     )
 
 
@@ -905,7 +916,9 @@ def _jsonable(parsed: ParsedReturn) -> dict[str, Any]:
 # --- the view the API shows ----------------------------------------------------------------------
 
 
-def get_transmission_view(session: Session, *, declaration_id: uuid.UUID) -> TransmissionView:
+def get_transmission_view(
+    session: Session, *, declaration_id: uuid.UUID, keyring: Keyring
+) -> TransmissionView:
     """Attempts, flow and returns of a declaration (the caller checked the tenant)."""
     attempts = session.exec(
         select(DepositAttempt)
@@ -958,7 +971,7 @@ def get_transmission_view(session: Session, *, declaration_id: uuid.UUID) -> Tra
                 published_at=r.published_at,
                 versions=r.versions,
                 schema_valid=r.schema_valid,
-                anomalies=_parsed_anomalies(r.parsed),
+                anomalies=_parsed_anomalies(keyring.open_json(r.parsed_sealed)),
                 url=f"/v1/declarations/{declaration_id}/returns/{r.return_id}",
             )
             for r in returns
@@ -974,7 +987,7 @@ def _parsed_anomalies(parsed: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def get_return_xml(
-    session: Session, *, declaration_id: uuid.UUID, return_id: str
+    session: Session, *, declaration_id: uuid.UUID, return_id: str, keyring: Keyring
 ) -> str:
     """The stored XML of a return of a declaration (the caller checked the tenant)."""
     row = session.exec(
@@ -987,4 +1000,26 @@ def get_return_xml(
             f"no return {return_id} for declaration {declaration_id}",
             declaration_id=str(declaration_id), return_id=return_id,
         )
-    return row.xml
+    return keyring.decrypt(row.xml_sealed).decode("utf-8", errors="replace")
+
+
+def reseal_returns(session: Session, *, keyring: Keyring) -> int:
+    """Re-encrypt the sealed returns and refused attempts' anomalies with the newest master key;
+    returns how many values were re-encrypted."""
+    count = 0
+    for row in session.exec(select(DepositReturn).order_by(col(DepositReturn.id))).all():
+        row.xml_sealed = keyring.rotate(row.xml_sealed)
+        row.parsed_sealed = keyring.rotate(row.parsed_sealed)
+        session.add(row)
+        count += 2
+    for attempt in session.exec(
+        select(DepositAttempt)
+        .where(col(DepositAttempt.detail_sealed).is_not(None))
+        .order_by(col(DepositAttempt.id))
+    ).all():
+        assert attempt.detail_sealed is not None
+        attempt.detail_sealed = keyring.rotate(attempt.detail_sealed)
+        session.add(attempt)
+        count += 1
+    session.flush()
+    return count

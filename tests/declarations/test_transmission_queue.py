@@ -12,9 +12,11 @@ from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.declarations import service
 from dsnlink.declarations.models import Declaration, DeclarationStatus
+from dsnlink.security.keys import Keyring
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.models import Company, Establishment, Role
 from dsnlink.tenants.schemas import Principal
+from tests.conftest import TEST_ENCRYPTION_KEY
 
 
 def _declaration(engine: Engine, clock: FrozenClock) -> tuple[Principal, Any]:
@@ -78,13 +80,21 @@ def test_order_and_job_commit_together(db_engine: Engine, clock: FrozenClock) ->
     principal, declaration_id = _declaration(db_engine, clock)
     with pytest.raises(RuntimeError), db.unit_of_work(db.session_factory(db_engine)) as session:
         service.order_transmission(
-            session, principal=principal, declaration_id=declaration_id, clock=clock
+            session,
+            principal=principal,
+            declaration_id=declaration_id,
+            clock=clock,
+            keyring=Keyring.from_text(TEST_ENCRYPTION_KEY),
         )
         raise RuntimeError("the request failed after the order")
     assert _jobs(db_engine) == 0
     with db.unit_of_work(db.session_factory(db_engine)) as session:
         assert session.get(Declaration, declaration_id).ordered_at is None  # type: ignore[union-attr]
         service.order_transmission(
-            session, principal=principal, declaration_id=declaration_id, clock=clock
+            session,
+            principal=principal,
+            declaration_id=declaration_id,
+            clock=clock,
+            keyring=Keyring.from_text(TEST_ENCRYPTION_KEY),
         )
     assert _jobs(db_engine) == 1
