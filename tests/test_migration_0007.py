@@ -22,6 +22,8 @@ from dsnlink.declarations.models import Declaration, DeclarationEvent
 from dsnlink.declarations.service import declaration_anomalies, event_detail
 from dsnlink.security.errors import KeyConfigurationError
 from dsnlink.security.keys import Keyring
+from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.models import Declarant
 from dsnlink.transmission import service as transmission_service
 from dsnlink.transmission.models import DepositAttempt
 from tests.conftest import BACKENDS
@@ -136,8 +138,8 @@ def _seed(engine: sa.Engine) -> dict[str, Any]:
                 "id": ids["declarant"],
                 "tenant_id": ids["tenant"],
                 "siret": "73282932000074",
-                "nom": "N",
-                "prenom": "P",
+                "nom": "MARTIN",
+                "prenom": "CLAIRE",
                 "password_encrypted": "x",
                 "created_at": NOW,
             },
@@ -319,7 +321,7 @@ def test_personal_data_is_sealed_on_upgrade_and_restored_on_downgrade(
     db.upgrade(url, "0006")
     engine = db.create_db_engine(url)
     ids = _seed(engine)
-    tables = ("declaration", "declaration_event", "deposit_attempt", "deposit_return")
+    tables = ("declaration", "declaration_event", "deposit_attempt", "deposit_return", "declarant")
 
     db.upgrade(url)
     sealed_dump = _everything(engine, tables)
@@ -345,6 +347,9 @@ def test_personal_data_is_sealed_on_upgrade_and_restored_on_downgrade(
         view = transmission_service.get_transmission_view(
             session, declaration_id=ids["declaration"], keyring=keys
         )
+        stored_declarant = session.get(Declarant, ids["declarant"])
+        assert stored_declarant is not None
+        names = tenants_service.declarant_names(stored_declarant, keyring=keys)
 
     command.downgrade(db.alembic_config(url), "0006")
     restored = _everything(engine, tables)
@@ -357,7 +362,7 @@ def test_personal_data_is_sealed_on_upgrade_and_restored_on_downgrade(
         ).scalar_one()
     engine.dispose()
 
-    for secret in (NIR, "Lemaître", "Bordeau"):
+    for secret in (NIR, "Lemaître", "Bordeau", "MARTIN", "CLAIRE"):
         assert secret not in sealed_dump, secret
     assert opened == ANOMALIES and opened_clean == []
     assert details == [{"size": 1}, EVENT_DETAIL]
@@ -365,7 +370,8 @@ def test_personal_data_is_sealed_on_upgrade_and_restored_on_downgrade(
     assert attempt_detail == {"anomalies": RETURN_ANOMALIES}
     assert xml == XML
     assert view.returns[0].anomalies == []  # PARSED has no anomalies, only rates
-    assert NIR in restored and "Bordeau" in restored
+    assert names == ("MARTIN", "CLAIRE")
+    assert all(value in restored for value in (NIR, "Bordeau", "MARTIN", "CLAIRE"))
     assert {"xml", "parsed"} <= columns and "xml_sealed" not in columns
     assert anomalies == ANOMALIES
 

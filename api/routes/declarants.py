@@ -21,15 +21,13 @@ router = APIRouter(tags=["declarants"])
 def create_declarant(
     body: DeclarantCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarantRead:
-    declarant = service.create_declarant(
+    return service.create_declarant(
         session, principal=principal, data=body, keyring=runtime.keyring, clock=runtime.clock
     )
-    return DeclarantRead.model_validate(declarant, from_attributes=True)
 
 
 @router.get("/declarants", summary="List declarants (administrators)", responses=responses(403))
-def list_declarants(session: SessionDep, principal: PrincipalDep) -> list[DeclarantRead]:
-    return [
-        DeclarantRead.model_validate(d, from_attributes=True)
-        for d in service.list_declarants(session, principal=principal)
-    ]
+def list_declarants(
+    session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> list[DeclarantRead]:
+    return service.list_declarants(session, principal=principal, keyring=runtime.keyring)

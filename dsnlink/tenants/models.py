@@ -97,13 +97,16 @@ class ApiKey(SQLModel, table=True):
 
 
 class Declarant(SQLModel, table=True):
-    """A net-entreprises identity (SIRET, nom, prénom, password) filing DSN for companies."""
+    """A net-entreprises identity (SIRET, nom, prénom, password) filing DSN for companies.
+
+    Nom and prénom name a person: like the password they are Fernet tokens under the master keys.
+    """
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id", index=True)
     siret: str = Field(max_length=14)
-    nom: str = Field(max_length=64)
-    prenom: str = Field(max_length=39)
+    nom_encrypted: str = Field(sa_type=sa.Text)
+    prenom_encrypted: str = Field(sa_type=sa.Text)
     password_encrypted: str = Field(sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

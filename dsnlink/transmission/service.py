@@ -254,7 +254,7 @@ def _deposit(
             wrapped_key=declaration.blob_wrapped_key,
         )
     )
-    identity = DeclarantIdentity(siret=declarant.siret, nom=declarant.nom, prenom=declarant.prenom)
+    identity = _identity(declarant, ctx.keyring)
 
     # (b) the intent: committed before any byte leaves.
     now = ctx.clock.now()
@@ -386,7 +386,7 @@ def _reconcile(
     _force_lease(session, declarant_id=declarant.id, declaration_id=declaration.id, at=now)
     session.commit()
 
-    identity = DeclarantIdentity(siret=declarant.siret, nom=declarant.nom, prenom=declarant.prenom)
+    identity = _identity(declarant, ctx.keyring)
     try:
         deposits = ctx.client.list_deposits(identity, attempt.sent_at - RECONCILE_LOOKBACK, now)
         candidates = _unattributed(session, deposits, since=attempt.sent_at - RECONCILE_LOOKBACK)
@@ -676,6 +676,14 @@ def _fail(
 ) -> None:
     _set_status(session, declaration, DeclarationStatus.TRANSMISSION_FAILED, ctx.clock.now(),
                 message=message, code=code)
+
+
+def _identity(declarant: Declarant, keyring: Keyring) -> DeclarantIdentity:
+    return DeclarantIdentity(
+        siret=declarant.siret,
+        nom=keyring.decrypt_text(declarant.nom_encrypted),
+        prenom=keyring.decrypt_text(declarant.prenom_encrypted),
+    )
 
 
 def _kill_if_asked() -> None:

@@ -1,5 +1,6 @@
-"""Personal data (NIRs, names) of anomalies and returns is sealed in the database, yet the tenant
-still reads it through the API and the dashboard, before and after a key rotation."""
+"""Personal data (NIRs, names) of anomalies, returns and declarants is sealed in the database,
+yet the tenant still reads it through the API and the dashboard, before and after a key
+rotation."""
 
 from __future__ import annotations
 
@@ -36,7 +37,13 @@ RETURNS = Path(__file__).parents[1] / "fixtures" / "returns"
 # Values of a DGFiP return (nature 94) naming an employee: NIR, staff number, locality.
 RETURN_NIR, RETURN_MATRICULE, RETURN_PLACE = "2850199123456", "MAT77711234", "Zebulonville"
 IDFLUX, RETURN_ID = "41358177C5AD6C0000000000", "R94-1"
-SENSITIVE_TABLES = ("declaration", "declaration_event", "deposit_attempt", "deposit_return")
+SENSITIVE_TABLES = (
+    "declaration",
+    "declaration_event",
+    "deposit_attempt",
+    "deposit_return",
+    "declarant",
+)
 
 
 class _OneReturn:
@@ -191,6 +198,9 @@ async def _shown_to_the_tenant(
         assert xml.status_code == 200 and RETURN_NIR in xml.text
         assert xml.content == _dgfip_return()
 
+        declarants = (await client.get("/v1/declarants", headers=headers)).json()
+        assert [(d["nom"], d["prenom"]) for d in declarants] == [("DURAND", "ALICE")]
+
         assert (await sign_in_with_key(client, key)).status_code == 303
         page = await client.get(f"/app/declarations/{rejected_id}")
         assert page.status_code == 200 and nir in page.text
@@ -215,6 +225,7 @@ async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotat
         json={"siret": SIREN + NIC, "nom": "DURAND", "prenom": "ALICE", "password": "pw"},
     )
     assert declarant.status_code == 201, declarant.text
+    assert (declarant.json()["nom"], declarant.json()["prenom"]) == ("DURAND", "ALICE")
     octet = {**tenant.headers, "Content-Type": "application/octet-stream"}
     sample = sample_bytes(employees=2, month="2026-10", seed=3, siren=SIREN, nic=NIC)
     bad, nir = _with_bad_nir(sample)
@@ -237,7 +248,7 @@ async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotat
     )
 
     raw = _raw_dump(db_engine)
-    for secret in (nir, RETURN_NIR, RETURN_MATRICULE, RETURN_PLACE):
+    for secret in (nir, RETURN_NIR, RETURN_MATRICULE, RETURN_PLACE, "DURAND", "ALICE"):
         assert secret.encode() not in raw, secret
     assert b"<NIR>" not in raw
     await _shown_to_the_tenant(app, tenant.headers, tenant.key, nir=nir, **ids)

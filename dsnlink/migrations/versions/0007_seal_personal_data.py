@@ -1,7 +1,8 @@
-"""security: personal data of declarations and returns sealed with the master keys
+"""security: personal data of declarations, returns and declarants sealed with the master keys
 
 Anomalies quote rubric values (NIR, names, birth dates...), returns name employees: they move
-from clear columns to Fernet tokens (`*_sealed`) under the keys of DSNLINK_ENCRYPTION_KEYS.
+from clear columns to Fernet tokens (`*_sealed`) under the keys of DSNLINK_ENCRYPTION_KEYS; a
+declarant's nom and prénom become Fernet text like its password (`*_encrypted`).
 Existing rows are encrypted on the way up and decrypted on the way down. The keyring is built
 from the settings only when there is something to encrypt; without a key the migration stops
 before changing anything.
@@ -48,6 +49,14 @@ deposit_attempt = sa.table(
     sa.column("detail", sa.JSON()),
     sa.column("detail_sealed", sa.LargeBinary()),
 )
+declarant = sa.table(
+    "declarant",
+    sa.column("id", sa.Uuid()),
+    sa.column("nom", sa.String(64)),
+    sa.column("prenom", sa.String(39)),
+    sa.column("nom_encrypted", sa.Text()),
+    sa.column("prenom_encrypted", sa.Text()),
+)
 deposit_return = sa.table(
     "deposit_return",
     sa.column("id", sa.Integer()),
@@ -59,8 +68,12 @@ deposit_return = sa.table(
 
 
 def _keyring_if_needed(connection: sa.Connection) -> Keyring | None:
-    """The master keys, when some declaration exists (every sealed row hangs off one)."""
-    if connection.execute(sa.select(declaration.c.id).limit(1)).first() is None:
+    """The master keys, when some declaration or declarant exists (every sealed row hangs off
+    one of them)."""
+    if not any(
+        connection.execute(sa.select(table.c.id).limit(1)).first() is not None
+        for table in (declaration, declarant)
+    ):
         return None
     from dsnlink.config import get_settings
     from dsnlink.security.errors import KeyConfigurationError
@@ -116,8 +129,22 @@ def upgrade() -> None:
     op.add_column("deposit_attempt", sa.Column("detail_sealed", sa.LargeBinary(), nullable=True))
     op.add_column("deposit_return", sa.Column("xml_sealed", sa.LargeBinary(), nullable=True))
     op.add_column("deposit_return", sa.Column("parsed_sealed", sa.LargeBinary(), nullable=True))
+    # declarant is referenced by other tables: SQLite cannot recreate it, so its NOT NULL columns
+    # come with a default, filled below.
+    _add_not_null("declarant", "nom_encrypted", sa.Text(), "''")
+    _add_not_null("declarant", "prenom_encrypted", sa.Text(), "''")
+    _drop_defaults([("declarant", "nom_encrypted"), ("declarant", "prenom_encrypted")])
 
     if keyring is not None:
+        for row_id, nom, prenom in _rows(connection, declarant, "nom", "prenom"):
+            connection.execute(
+                sa.update(declarant)
+                .where(declarant.c.id == row_id)
+                .values(
+                    nom_encrypted=keyring.encrypt_text(nom),
+                    prenom_encrypted=keyring.encrypt_text(prenom),
+                )
+            )
         for row_id, anomalies in _rows(connection, declaration, "anomalies"):
             connection.execute(
                 sa.update(declaration)
@@ -161,6 +188,8 @@ def upgrade() -> None:
     # Plain columns: SQLite (≥ 3.35) drops them in place, without recreating referenced tables.
     op.drop_column("declaration", "anomalies")
     op.drop_column("deposit_attempt", "detail")
+    op.drop_column("declarant", "nom")
+    op.drop_column("declarant", "prenom")
     # Nothing references deposit_return, so SQLite may recreate it to make the columns NOT NULL.
     with op.batch_alter_table("deposit_return") as batch_op:
         batch_op.alter_column("xml_sealed", existing_type=sa.LargeBinary(), nullable=False)
@@ -190,8 +219,12 @@ def downgrade() -> None:
     _add_not_null("deposit_attempt", "detail", sa.JSON(), "'{}'")
     _add_not_null("deposit_return", "xml", sa.Text(), "''")
     _add_not_null("deposit_return", "parsed", sa.JSON(), "'{}'")
+    _add_not_null("declarant", "nom", sa.String(length=64), "''")
+    _add_not_null("declarant", "prenom", sa.String(length=39), "''")
     _drop_defaults(
         [
+            ("declarant", "nom"),
+            ("declarant", "prenom"),
             ("declaration", "anomalies"),
             ("deposit_attempt", "detail"),
             ("deposit_return", "xml"),
@@ -200,6 +233,14 @@ def downgrade() -> None:
     )
 
     if keyring is not None:
+        for row_id, nom, prenom in _rows(
+            connection, declarant, "nom_encrypted", "prenom_encrypted"
+        ):
+            connection.execute(
+                sa.update(declarant)
+                .where(declarant.c.id == row_id)
+                .values(nom=keyring.decrypt_text(nom), prenom=keyring.decrypt_text(prenom))
+            )
         for row_id, token in _rows(
             connection,
             declaration,
@@ -251,3 +292,5 @@ def downgrade() -> None:
     op.drop_column("deposit_attempt", "detail_sealed")
     op.drop_column("deposit_return", "xml_sealed")
     op.drop_column("deposit_return", "parsed_sealed")
+    op.drop_column("declarant", "nom_encrypted")
+    op.drop_column("declarant", "prenom_encrypted")
