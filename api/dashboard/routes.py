@@ -219,6 +219,13 @@ def _signed_in(
     return response
 
 
+def _expired_form(request: Request, runtime: Runtime) -> HTMLResponse:
+    """A sign-in form whose CSRF token no longer matches the session: ask again."""
+    return _sign_in_page(
+        request, runtime, status_code=403, error="Le formulaire a expiré : veuillez recommencer."
+    )
+
+
 def _throttled(
     request: Request, runtime: Runtime, session: Session, *, email: str | None, target: str
 ) -> HTMLResponse | None:
@@ -247,12 +254,7 @@ def _throttled(
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
     form = await _checked_form(request, runtime.settings.secret_key)
     if form is None:
-        return _sign_in_page(
-            request,
-            runtime,
-            status_code=403,
-            error="Le formulaire a expiré : veuillez recommencer.",
-        )
+        return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
     email = str(form.get("email") or "").strip()
     tenant_name = str(form.get("client") or "").strip()
@@ -290,12 +292,7 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
 async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
     form = await _checked_form(request, runtime.settings.secret_key)
     if form is None:
-        return _sign_in_page(
-            request,
-            runtime,
-            status_code=403,
-            error="Le formulaire a expiré : veuillez recommencer.",
-        )
+        return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
     refused = _throttled(request, runtime, session, email=None, target=target)
     if refused is not None:
