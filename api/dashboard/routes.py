@@ -28,6 +28,7 @@ from dsnlink.declarations.errors import CutoffPassed, DuplicateDeclaration
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.errors import DsnlinkError, NotFoundError
+from dsnlink.months import MONTH_RE
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.errors import AuthenticationRequired, TooManySignInAttempts
 from dsnlink.tenants.schemas import Principal
@@ -356,7 +357,7 @@ def declarations_page(
             establishment_id = uuid.UUID(int=0)
         else:
             establishment_id = found.id
-    month = mois if mois and declarations_service.MONTH_RE.match(mois) else None
+    month = mois if mois and MONTH_RE.match(mois) else None
     status = statut if statut in set(DeclarationStatus) else None
     number = _page_number(page)
     listing = declarations_service.list_declarations(
@@ -617,7 +618,7 @@ def deadlines_page(
 ) -> HTMLResponse:
     month = (
         mois
-        if mois and declarations_service.MONTH_RE.match(mois)
+        if mois and MONTH_RE.match(mois)
         else declarations_service.declaring_month(now=runtime.clock.now())
     )
     number = _page_number(page)

@@ -19,6 +19,7 @@ from dsnlink.contract.schemas import (
     MaintenanceCreate,
     MaintenanceRead,
 )
+from dsnlink.months import parse_month
 
 tenant_router = APIRouter(tags=["sla"])
 operator_router = APIRouter(prefix="/operator", tags=["operator"], responses=responses(401, 403))
@@ -39,7 +40,7 @@ def read_availability(
     return service.tenant_availability(
         session,
         tenant_id=principal.tenant_id,
-        month=service.month_of(month),
+        month=parse_month(month),
         now=runtime.clock.now(),
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from dsnlink.contract.maintenance import MaintenanceKind, validate_maintenance
 from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering, list_offerings
 from dsnlink.contract.support import support_deadlines
 from dsnlink.errors import InputError
+from dsnlink.months import parse_month
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +90,8 @@ def run_availability(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read incidents file {args.incidents}: {exc}") from exc
         incidents = parse_incidents(data)
-    report = monthly_availability(offering, month=_month(args.month), incidents=incidents)
+    month = parse_month(args.month, name="--month")
+    report = monthly_availability(offering, month=month, incidents=incidents)
     _print(report.to_dict())
     return 0
 
@@ -127,8 +129,3 @@ def _moment(text: str, option: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
 
 
-def _month(text: str) -> date:
-    try:
-        return datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise InputError(f"--month must read YYYY-MM, got {text!r}") from None

@@ -27,6 +27,7 @@ from dsnlink.contract.calendar import PARIS
 from dsnlink.contract.maintenance import MaintenanceKind
 from dsnlink.contract.offerings import IncidentCause
 from dsnlink.errors import InputError
+from dsnlink.months import parse_month
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -181,7 +182,7 @@ def run_incident_end(args: argparse.Namespace) -> int:
 def run_incident_list(args: argparse.Namespace) -> int:
     with _unit_of_work(get_settings()) as session:
         if args.month:
-            first = service.month_of(args.month)
+            first = parse_month(args.month, name="--month")
             start = datetime(first.year, first.month, 1, tzinfo=PARIS)
             end = datetime(first.year + first.month // 12, first.month % 12 + 1, 1, tzinfo=PARIS)
             incidents = service.list_incidents(session, start=start, end=end)

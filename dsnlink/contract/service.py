@@ -170,15 +170,6 @@ def record_probe(
     return changed
 
 
-def month_of(text: str) -> date:
-    """`YYYY-MM` as the first day of that month."""
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        raise InputError(f"month must be YYYY-MM, not {text!r}", month=text) from None
-
-
 def availability(
     session: Session, *, offering: Offering | str | None, month: date, now: datetime
 ) -> AvailabilityReport:

@@ -21,7 +21,6 @@ outside announced planned maintenance): a DSN received at or before it is guaran
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +36,7 @@ from dsnlink.contract.calendar import (
 )
 from dsnlink.contract.offerings import Offering, resolve_offering
 from dsnlink.errors import InputError
+from dsnlink.months import parse_month
 
 MONTHLY_DEADLINE_TIME = time(12, 0)
 DUE_DAYS = (5, 15, 20)
@@ -60,7 +60,6 @@ TYPES = {
 }
 SIGNALEMENT_NATURES = frozenset({"04", "05", "07"})
 _WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class DeadlineKind(StrEnum):
@@ -241,12 +240,7 @@ def _check_combination(nature: str, type_code: str) -> None:
 def _parse_month(month: date | str | None) -> date:
     if month is None:
         raise InputError("a monthly DSN needs its month (YYYY-MM)")
-    if isinstance(month, date):
-        return date(month.year, month.month, 1)
-    match = _MONTH_RE.match(month.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError(f"month must read YYYY-MM, got {month!r}", month=month)
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return parse_month(month)
 
 
 def _parse_due_day(due_day: int | None) -> int:

@@ -10,7 +10,6 @@ transmitted.
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from dsnlink.declarations.schemas import (
     ReceiptRead,
 )
 from dsnlink.errors import DsnlinkError, InputError, NotFoundError
+from dsnlink.months import parse_month
 from dsnlink.norm import validate_stream
 from dsnlink.security.blobs import BlobStore, StoredBlob
 from dsnlink.security.keys import Keyring
@@ -71,8 +71,6 @@ from dsnlink.transmission import service as transmission_service
 from dsnlink.transmission.queue import enqueue_transmission
 
 MAX_STORED_ANOMALIES = 1000
-# Years this century: a deadline is computed in the following months, so no year 0 or 9999.
-MONTH_RE = re.compile(r"^20\d{2}-(0[1-9]|1[0-2])$")
 REPLACING_TYPES = frozenset({"03", "05"})
 PLANNED_MAINTENANCE_HORIZON_DAYS = 120
 
@@ -787,8 +785,7 @@ def reseal_personal_data(session: Session, *, keyring: Keyring) -> int:
 
 def month_deadlines(session: Session, *, principal: Principal, month: str) -> MonthDeadlines:
     """Per company: the monthly DSN's deadline and cut-off, and what was filed for that month."""
-    if not MONTH_RE.match(month):
-        raise InputError(f"month must be YYYY-MM (2000-2099), not {month!r}", month=month)
+    parse_month(month)
     companies = tenants_repository.list_companies(
         session, tenant_id=principal.tenant_id, company_ids=principal.company_ids
     )

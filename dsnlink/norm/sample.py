@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from dsnlink import months
 from dsnlink.errors import InputError
 
 NORM_BY_YEAR: dict[int, str] = {2024: "P24V01", 2025: "P25V01", 2026: "P26V01"}
@@ -258,19 +259,10 @@ def _last_working_day(first: date) -> date:
 
 def parse_month(month: date | str) -> date:
     """First day of the declared month, from a date or "YYYY-MM"; refuses months with no norm."""
-    if isinstance(month, date):
-        first = month.replace(day=1)
-    else:
-        text = str(month).strip()
-        try:
-            year_text, month_text = text.split("-")
-            if len(year_text) != 4 or len(month_text) != 2:
-                raise ValueError(text)
-            first = date(int(year_text), int(month_text), 1)
-        except ValueError:
-            raise SampleParameterError(
-                f"month must be YYYY-MM, got {text!r}", parameter="month"
-            ) from None
+    try:
+        first = months.parse_month(month)
+    except InputError as exc:
+        raise SampleParameterError(exc.message, parameter="month") from None
     if first.year not in NORM_BY_YEAR:
         years = ", ".join(str(year) for year in NORM_BY_YEAR)
         raise SampleParameterError(
