@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from dsnlink import db
 from dsnlink.clock import FrozenClock
-from dsnlink.config import Settings
+from dsnlink.config import Settings, get_settings
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(
@@ -131,3 +131,20 @@ def settings(tmp_path: Path, db_engine: Engine) -> Settings:
         receipt_signing_key=TEST_SIGNING_KEY,
         max_upload_bytes=5 * 1024 * 1024,
     )
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The test's settings as DSNLINK_* variables: the CLI reads them, as in production."""
+    for name, value in {
+        "DSNLINK_ENVIRONMENT": "test",
+        "DSNLINK_DATA_DIR": str(settings.data_dir),
+        "DSNLINK_DATABASE_URL": settings.effective_database_url,
+        "DSNLINK_SECRET_KEY": settings.secret_key,
+        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
+        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()

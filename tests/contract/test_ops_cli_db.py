@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from dsnlink.cli import main
-from dsnlink.config import Settings, get_settings
+from dsnlink.config import get_settings
 
 
 @pytest.fixture
-def env(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[pytest.MonkeyPatch]:
-    for name, value in {
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
-        "DSNLINK_BACKUP_DIRS": f"{tmp_path / 'b1'},{tmp_path / 'b2'}",
-    }.items():
-        monkeypatch.setenv(name, value)
+def env(cli_env: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """The CLI's environment, with two backup destinations."""
+    cli_env.setenv("DSNLINK_BACKUP_DIRS", f"{tmp_path / 'b1'},{tmp_path / 'b2'}")
     get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    return cli_env
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
@@ -92,23 +92,6 @@ def _raw_dump(engine: Engine) -> bytes:
                     )
                     out += b"\x00"
     return bytes(out)
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """The CLI reads its settings from DSNLINK_* variables, as in production."""
-    for name, value in {
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -209,7 +192,7 @@ async def _shown_to_the_tenant(
 
 
 async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotation(
-    env: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     app: FastAPI,
     api: httpx.AsyncClient,
     settings: Settings,
@@ -254,7 +237,7 @@ async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotat
     await _shown_to_the_tenant(app, tenant.headers, tenant.key, nir=nir, **ids)
 
     new_key = Fernet.generate_key().decode()
-    env.setenv("DSNLINK_ENCRYPTION_KEYS", f"{new_key},{settings.encryption_keys}")
+    cli_env.setenv("DSNLINK_ENCRYPTION_KEYS", f"{new_key},{settings.encryption_keys}")
     get_settings.cache_clear()
     assert main(["keys", "rotate"]) == 0
     assert "sealed personal data" in capsys.readouterr().out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,25 +16,8 @@ from dsnlink.tenants import repository, service
 from dsnlink.tenants.schemas import DeclarantCreate, Principal
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """The CLI reads its settings from DSNLINK_* variables, as in production."""
-    for name, value in {
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
-
-
 def test_tenant_create_prints_the_activation_key_once(
-    env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
+    cli_env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from alembic.script import ScriptDirectory
 
@@ -75,7 +57,7 @@ def _clock():  # type: ignore[no-untyped-def]
 
 
 def test_tenant_create_without_key_and_set_limit(
-    env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
+    cli_env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["tenant", "create", "Dormant", "--admin", "a@d.example", "--no-key"]) == 0
     assert "not activated" in capsys.readouterr().out
@@ -96,7 +78,7 @@ def test_tenant_create_without_key_and_set_limit(
     ],
 )
 def test_bad_operator_input_is_one_line_and_exit_2(
-    env: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     db_engine: Engine,
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
@@ -109,7 +91,7 @@ def test_bad_operator_input_is_one_line_and_exit_2(
 
 
 def test_duplicate_tenant_name_is_refused(
-    env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
+    cli_env: pytest.MonkeyPatch, db_engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["tenant", "create", "Twice", "--admin", "a@t.example"]) == 0
     assert main(["tenant", "create", "Twice", "--admin", "b@t.example"]) == 2
@@ -117,7 +99,7 @@ def test_duplicate_tenant_name_is_refused(
 
 
 def test_keys_rotate_reencrypts_passwords_with_the_new_key(
-    env: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     db_engine: Engine,
     settings: Settings,
     capsys: pytest.CaptureFixture[str],
@@ -140,7 +122,7 @@ def test_keys_rotate_reencrypts_passwords_with_the_new_key(
             data=DeclarantCreate(siret="73282932000074", nom="N", prenom="P", password="pw-1"),  # type: ignore[arg-type]
         )
     new_key = Fernet.generate_key().decode()
-    env.setenv("DSNLINK_ENCRYPTION_KEYS", f"{new_key},{settings.encryption_keys}")
+    cli_env.setenv("DSNLINK_ENCRYPTION_KEYS", f"{new_key},{settings.encryption_keys}")
     get_settings.cache_clear()
     assert main(["keys", "rotate"]) == 0
     assert "1 declarant password" in capsys.readouterr().out

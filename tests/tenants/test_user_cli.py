@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,26 +10,12 @@ from sqlalchemy.engine import Engine
 from dsnlink import db
 from dsnlink.cli import main
 from dsnlink.clock import FrozenClock
-from dsnlink.config import Settings, get_settings
+from dsnlink.config import Settings
 from dsnlink.tenants import service
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 def test_set_password_reads_stdin_and_lets_the_user_sign_in(
-    env: None,
+    cli_env: pytest.MonkeyPatch,
     db_engine: Engine,
     clock: FrozenClock,
     settings: Settings,
