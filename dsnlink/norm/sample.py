@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from stdnum import luhn
+
 from dsnlink import months
 from dsnlink.errors import InputError
 
@@ -191,25 +193,9 @@ def _rates(year: int, at_rate: int) -> dict[str, tuple[_Rate, ...]]:
 # --- small pure helpers -----------------------------------------------------------------------
 
 
-def luhn_is_valid(digits: str) -> bool:
-    """The Luhn key of SIREN and SIRET numbers."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 def _luhn_complete(prefix: str) -> str:
-    """`prefix` followed by the digit that makes the whole Luhn-valid."""
-    for key in "0123456789":
-        if luhn_is_valid(prefix + key):
-            return prefix + key
-    raise AssertionError("unreachable: one Luhn key always exists")
+    """`prefix` followed by the digit that makes the whole Luhn-valid (SIREN, SIRET keys)."""
+    return prefix + luhn.calc_check_digit(prefix)
 
 
 def _iban_fr(bank: str, branch: str, account: str) -> str:
@@ -297,7 +283,7 @@ def _check_parameters(employees: int, nature: str, siren: str | None, nic: str |
             parameter="employees",
         )
     if siren is not None and not (
-        len(siren) == 9 and luhn_is_valid(siren) and siren.strip("0")
+        len(siren) == 9 and luhn.is_valid(siren) and siren.strip("0")
     ):
         raise SampleParameterError(
             f"siren must be 9 digits with a valid key, got {siren!r}", parameter="siren"
@@ -306,7 +292,7 @@ def _check_parameters(employees: int, nature: str, siren: str | None, nic: str |
         if siren is None:
             raise SampleParameterError("nic needs siren", parameter="nic")
         if not (len(nic) == 5 and nic.isdigit() and nic.strip("0")
-                and luhn_is_valid(siren + nic)):
+                and luhn.is_valid(siren + nic)):
             raise SampleParameterError(
                 f"nic must be 5 digits forming a valid SIRET with {siren}, got {nic!r}",
                 parameter="nic",
