@@ -11,12 +11,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from dsnlink.contract.maintenance import MaintenanceKind
 from dsnlink.contract.models import SupportStatus
 from dsnlink.contract.offerings import IncidentCause
+from dsnlink.inputs import InputModel
 
 ComponentState = Literal["operational", "degraded", "down", "unknown"]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Input(InputModel):
+    pass
 
 
 class IncidentCreate(_Input):

@@ -9,13 +9,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from dsnlink.inputs import InputModel
 from dsnlink.tenants.models import Formula, Role
 
 DueDay = Literal[5, 15, 20]
+# Stored lower-cased, so that finding a user by e-mail never depends on a database's lower()
+# (SQLite's folds ASCII only).
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=320, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=320,
+        pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$",
     ),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -39,8 +45,8 @@ class Principal:
         return self.company_ids is None or company_id in self.company_ids
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Input(InputModel):
+    pass
 
 
 class TenantRead(BaseModel):

@@ -16,6 +16,7 @@ from dsnlink.clock import Clock
 from dsnlink.contract import service as contract_service
 from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.errors import InputError, NotFoundError
+from dsnlink.inputs import is_storable
 from dsnlink.observability import ratelimit
 from dsnlink.security import apikeys
 from dsnlink.security.keys import Keyring
@@ -84,7 +85,10 @@ def create_tenant(
     name = name.strip()
     if not name or len(name) > 200:
         raise InputError("a tenant name has 1 to 200 characters")
-    if not re.fullmatch(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+", admin_email):
+    admin_email = admin_email.strip().lower()
+    if not re.fullmatch(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+", admin_email) or not is_storable(
+        admin_email
+    ):
         raise InputError(f"{admin_email!r} is not an e-mail address")
     if formula not in set(Formula):
         raise InputError(f"formula must be one of {', '.join(Formula)}", formula=formula)
@@ -209,7 +213,7 @@ def throttle_sign_in(session: Session, *, client: str, email: str | None, clock:
     is slowed down alike.
     """
     subjects = [f"signin:ip:{client}"[:80]]
-    if email:
+    if email and is_storable(email):
         subjects.append(f"signin:email:{email.strip().lower()}"[:80])
     for subject in subjects:
         decision = ratelimit.hit(
@@ -230,6 +234,8 @@ def sign_in_with_password(
     An e-mail is unique per tenant only: when it signs in to several tenants with the same
     password, the tenant's name must be given.
     """
+    if not is_storable(email) or (tenant_name and not is_storable(tenant_name)):
+        raise AuthenticationRequired("unknown e-mail address or wrong password")
     candidates = [
         user
         for user in repository.list_active_users_by_email(session, email=email.strip())
