@@ -156,7 +156,7 @@ async def bind_path_ids(request: Request) -> None:
 
 def install(app: FastAPI) -> None:
     """Add the middleware stack (outermost last) and the metrics registry and probes."""
-    from api.security import BodySizeLimit, RateLimit, SecurityHeaders
+    from api.security import BodySizeLimit, RateLimit, SecurityHeaders, StorableQuery
 
     runtime = app.state.runtime
     settings = runtime.settings
@@ -171,6 +171,7 @@ def install(app: FastAPI) -> None:
         cache_seconds=settings.health_cache_seconds,
     )
     app.add_middleware(RateLimit, metrics=metrics)
+    app.add_middleware(StorableQuery)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_json_body_bytes,

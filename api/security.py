@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,7 @@ from api.deps import Runtime
 from api.errors import problem_response
 from api.middleware import HttpMetrics
 from dsnlink import db
+from dsnlink.inputs import is_storable
 from dsnlink.observability import ratelimit
 from dsnlink.security.apikeys import parse_prefix
 
@@ -97,6 +99,33 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class StorableQuery:
+    """400 problem+json for a query string carrying text no database can store (e.g. %00).
+
+    The same rule as request bodies (dsnlink.inputs), applied once for every route, the API's
+    and the dashboard's: such a value would otherwise be stored as is or fail in PostgreSQL.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if raw:
+            pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+            bad = sorted({name for name, value in pairs if not is_storable(name + value)})
+            if bad:
+                response = problem_response(
+                    400,
+                    "invalid-query",
+                    "query parameters contain control characters or invalid Unicode: "
+                    + ", ".join(repr(name) for name in bad),
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

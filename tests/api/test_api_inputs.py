@@ -52,3 +52,23 @@ async def test_same_non_ascii_email_twice_is_a_409_on_every_database(
     assert first.status_code == 201, first.text
     assert first.json()["email"] == "élodie.lefèvre@exemple.fr"
     assert again.status_code == 409, again.text
+
+
+async def test_query_strings_with_control_characters_are_refused_and_store_nothing(
+    client: httpx.AsyncClient, tenant_a: Any, company_a: Any
+) -> None:
+    from tests.api.test_api_declarations import dsn
+
+    upload = await client.post(
+        "/v1/declarations?filename=oct%00obre.dsn",
+        content=dsn(seed=91),
+        headers={**tenant_a.headers, "Content-Type": "application/octet-stream"},
+    )
+    page = await client.get("/app/echeances?q=%1b%5B2J")
+    listed = await client.get("/v1/declarations", headers=tenant_a.headers)
+
+    assert upload.status_code == 400, upload.text
+    assert upload.json()["type"].endswith("/invalid-query")
+    assert "'filename'" in upload.json()["detail"]
+    assert page.status_code == 400
+    assert listed.json()["total"] == 0
