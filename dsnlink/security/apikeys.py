@@ -34,10 +34,24 @@ def generate_key(*, secret: str) -> NewKey:
     return NewKey(plaintext=plaintext, prefix=prefix, hash=hash_key(plaintext, secret=secret))
 
 
+@dataclass(frozen=True)
+class ParsedKey:
+    """The two parts of a well-formed key: the lookup `prefix` and the `secret` after it."""
+
+    prefix: str
+    secret: str
+
+
+def parse_key(plaintext: str) -> ParsedKey | None:
+    """Split a well-formed key into its parts, or None; the secret may itself contain `_`."""
+    match = _KEY_RE.match(plaintext)
+    return ParsedKey(prefix=match.group(1), secret=match.group(2)) if match else None
+
+
 def parse_prefix(plaintext: str) -> str | None:
     """The lookup prefix of a well-formed key, or None."""
-    match = _KEY_RE.match(plaintext)
-    return match.group(1) if match else None
+    parsed = parse_key(plaintext)
+    return parsed.prefix if parsed else None
 
 
 def key_matches(plaintext: str, stored_hash: str, *, secret: str) -> bool:

@@ -8,6 +8,9 @@ from typing import Any
 
 from dsnlink.observability.logging import configure_logging
 
+# A shorter needle could appear in any log by chance (a one-letter "secret" did): refuse it.
+MIN_LEAK_NEEDLE = 8
+
 
 class CapturedLogs:
     """Installs dsnlink's handler on a buffer; `events()` parses what was written."""
@@ -28,5 +31,8 @@ class CapturedLogs:
 
     def assert_free_of(self, *secrets: str) -> None:
         assert self.text, "nothing was logged: the check would prove nothing"
-        leaked = [secret for secret in secrets if secret and secret in self.text]
+        assert secrets, "no value to look for: the check would prove nothing"
+        short = [secret for secret in secrets if len(secret) < MIN_LEAK_NEEDLE]
+        assert short == [], f"needles shorter than {MIN_LEAK_NEEDLE} characters prove nothing: {short}"
+        leaked = [secret for secret in secrets if secret in self.text]
         assert leaked == [], f"leaked into the logs: {leaked}"

@@ -114,3 +114,14 @@ def test_api_keys_are_hashed_with_the_server_secret() -> None:
     assert not apikeys.key_matches(new.plaintext + "x", new.hash, secret="s1")
     for malformed in ["", "dsnl_short_x", new.plaintext.replace("dsnl_", "abcd_"), "dsnl_" * 30]:
         assert apikeys.parse_prefix(malformed) is None
+
+
+def test_a_key_secret_containing_underscores_is_parsed_whole() -> None:
+    # The random part is URL-safe base64: `_` is one of its letters, even at the end.
+    secret = "ab_cd" + "x" * 30 + "_c"
+    parsed = apikeys.parse_key(f"dsnl_abcd1234_{secret}")
+    assert parsed == apikeys.ParsedKey(prefix="abcd1234", secret=secret)
+    new = apikeys.generate_key(secret="s1")
+    parsed_new = apikeys.parse_key(new.plaintext)
+    assert parsed_new is not None
+    assert f"dsnl_{parsed_new.prefix}_{parsed_new.secret}" == new.plaintext
