@@ -25,7 +25,7 @@ from api.routes import (
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings, get_settings
-from dsnlink.observability.logging import configure_logging
+from dsnlink.logs.logging import configure_logging
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import keyring_from_settings
 from dsnlink.security.receipts import signer_from_settings

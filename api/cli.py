@@ -1,7 +1,8 @@
-"""`dsnlink serve` and `dsnlink demo`: run the gateway's HTTP API (with its in-process worker).
+"""The `dsnlink` console script: the core's commands plus `serve` and `demo`, which run the
+gateway's HTTP API (with its in-process worker).
 
-These commands live at the HTTP edge because they start servers; the domain core stays free of
-them.
+These two commands live at the HTTP edge because they start servers; the domain core stays free
+of them (its parser is dsnlink.cli, which this module extends).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import uvicorn
 
+from dsnlink import cli as core_cli
 from dsnlink import db
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings, get_settings
@@ -41,7 +43,17 @@ PARIS = ZoneInfo("Europe/Paris")
 FINAL_DEMO_STATUSES = {"conform", "anomalies", "refused_by_deposit_point", "transmission_failed"}
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `dsnlink` command."""
+    return core_cli.main(argv, extra=(register,))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole `dsnlink` parser (for documentation and tests)."""
+    return core_cli.build_parser((register,))
+
+
+def register(subparsers: core_cli.Subparsers) -> None:
     serve = subparsers.add_parser(
         "serve",
         help="run the gateway API (and, on SQLite, its transmission worker in-process)",

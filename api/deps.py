@@ -15,7 +15,7 @@ from dsnlink import db
 from dsnlink.clock import Clock
 from dsnlink.config import Settings
 from dsnlink.declarations.service import IntakeRuntime
-from dsnlink.observability.logging import bind_log_fields
+from dsnlink.logs.logging import bind_log_fields
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner

@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.deps import Runtime
 from api.errors import problem_response
 from dsnlink import db
-from dsnlink.contract import service
-from dsnlink.contract.schemas import MaintenanceRead
+from dsnlink.service_status import service as service_status
+from dsnlink.service_status.schemas import MaintenanceRead
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GUARDED_PREFIX = "/v1/"
@@ -61,5 +61,5 @@ def _guarded(scope: Scope) -> bool:
 
 def _current_maintenance(runtime: Runtime) -> MaintenanceRead | None:
     with db.unit_of_work(runtime.sessions) as session:
-        current = service.maintenance_in_progress(session, runtime.clock.now())
-        return service.describe_maintenance(current) if current else None
+        current = service_status.maintenance_in_progress(session, runtime.clock.now())
+        return service_status.describe_maintenance(current) if current else None

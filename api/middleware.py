@@ -18,8 +18,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem_response
+from dsnlink.logs.logging import bind_log_fields, log_context
 from dsnlink.observability.health import DepositPointProbe
-from dsnlink.observability.logging import bind_log_fields, log_context
 from dsnlink.observability.metrics import DatabaseCollector
 
 REQUEST_ID_HEADER = "x-request-id"

@@ -31,7 +31,7 @@ class OperatorDisabled(ForbiddenError):
 
 
 def expected_operator_token(settings: Settings) -> str:
-    relaxed = settings.environment in {"development", "test"}
+    relaxed = settings.is_development
     token = settings.operator_token
     if token and (relaxed or token != PLACEHOLDER_SECRET):
         return token

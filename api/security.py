@@ -25,7 +25,7 @@ from api.errors import problem_response
 from api.middleware import HttpMetrics
 from dsnlink import db
 from dsnlink.inputs import is_storable
-from dsnlink.observability import ratelimit
+from dsnlink.security import ratelimit
 from dsnlink.security.apikeys import parse_prefix
 
 logger = logging.getLogger("dsnlink.api")

@@ -31,9 +31,9 @@ import httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "ops")]
+sys.path.insert(0, str(ROOT))
 
-from ops_harness import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     DONE,
     FAST_TIMINGS,
     Process,
@@ -52,7 +52,6 @@ from ops_harness import (  # noqa: E402
     throwaway_database,
     wait_http,
 )
-
 from dsnlink.norm.sample import sample_bytes  # noqa: E402
 
 MONTH = "2026-10"

@@ -42,9 +42,9 @@ import httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "ops")]
+sys.path.insert(0, str(ROOT))
 
-from ops_harness import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     api_argv,
     free_port,
     gateway_env,
@@ -54,11 +54,11 @@ from ops_harness import (  # noqa: E402
     throwaway_database,
     wait_http,
 )
-
 from dsnlink import db  # noqa: E402
 from dsnlink.clock import SystemClock  # noqa: E402
 from dsnlink.config import Settings  # noqa: E402
 from dsnlink.norm.sample import sample_bytes  # noqa: E402
+from dsnlink.tenants import limits  # noqa: E402
 from dsnlink.tenants import service as tenants_service  # noqa: E402
 
 MONTH = "2026-10"
@@ -206,8 +206,9 @@ def tenants(env: dict[str, str], count: int) -> list[str]:
                 created = tenants_service.create_tenant(
                     session, name=f"Load {index}", admin_email=f"a{index}@load.example",
                     secret=settings.secret_key, clock=SystemClock())
-                tenants_service.set_payslip_limit(
-                    session, reference=str(created.tenant.id), payslips=100_000_000)
+                limits.set_tenant_limit(
+                    session, tenant_id=created.tenant.id, name=limits.PAYSLIP_LIMIT,
+                    value=100_000_000, clock=SystemClock())
             assert created.api_key is not None
             keys.append(created.api_key)
     finally:

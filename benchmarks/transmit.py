@@ -29,19 +29,18 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from stdnum import luhn
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transmission")]
+sys.path.insert(0, str(ROOT))
 
-from transmission_harness import (  # noqa: E402
-    MONTH,
-    gateway_app,
+from api.app import create_app  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     mock_deposit_point,
     mock_deposits,
+    nic_for,
+    siren_for,
     worker_settings,
 )
-
 from dsnlink import db  # noqa: E402
 from dsnlink.clock import SystemClock  # noqa: E402
 from dsnlink.config import Settings  # noqa: E402
@@ -49,19 +48,10 @@ from dsnlink.norm.sample import sample_bytes  # noqa: E402
 from dsnlink.tenants import service as tenants_service  # noqa: E402
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MONTH = "2026-10"
 CLOCK = SystemClock()
 
 
-def siren(n: int) -> str:
-    base = f"{700000000 + n * 7919:09d}"[:8]
-    return base + luhn.calc_check_digit(base)
-
-
-def nic_for(siren_: str) -> str:
-    for number in range(1, 100000):
-        if luhn.is_valid(siren_ + f"{number:05d}"):
-            return f"{number:05d}"
-    raise AssertionError
 
 
 async def populate(settings: Settings, engine: sa.Engine, count: int, declarants: int) -> None:
@@ -71,12 +61,12 @@ async def populate(settings: Settings, engine: sa.Engine, count: int, declarants
             clock=CLOCK,
         )
     headers = {"Authorization": f"Bearer {created.api_key}"}
-    app = gateway_app(settings, engine, CLOCK)
+    app = create_app(settings, engine=engine, clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gateway") as http:
         companies = []
         for index in range(declarants):
-            s = siren(index)
+            s = siren_for(index)
             nic = nic_for(s)
             declarant = await http.post("/v1/declarants", headers=headers, json={
                 "siret": s + nic, "nom": f"D{index}", "prenom": "P", "password": "x"})
@@ -112,14 +102,8 @@ def reset(engine: sa.Engine) -> None:
 def worker_env(settings: Settings) -> dict[str, str]:
     """The environment of a `dsnlink worker` process: the same keys, data and fast timings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSNLINK_")}
+    env.update(settings.to_env())
     env.update({
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
-        "DSNLINK_DEPOSIT_POINT_URL": settings.deposit_point_url,
         "DSNLINK_WORKER_LEASE_SECONDS": "5",
         "DSNLINK_TRANSMISSION_RETRY_BASE_SECONDS": "0.02",
         "DSNLINK_TRANSMISSION_RETRY_MAX_SECONDS": "0.2",

@@ -1,17 +1,76 @@
-"""Settings: one pydantic-settings class, prefix DSNLINK_, built once and passed in."""
+"""Settings: one pydantic-settings class, prefix DSNLINK_, built once and passed in.
+
+`environment` is one of four words; `Settings.is_development` is the one helper every rule asks
+("may a key be generated here, may a placeholder stand in for a secret?"), and `check_secrets` is
+the one validator of the secrets, run by every process that serves or transmits.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dsnlink.transmission.settings import TransmissionSettings
+DEMO_CONCENTRATOR_PASSWORD = "azerty"
+
+
+class TransmissionSettings(BaseSettings):
+    """Where the deposit point is, who the concentrator is, and the worker's timings (mixed into
+    Settings below; demo defaults are the mock deposit point's concentrator)."""
+
+    deposit_point_url: str = Field(
+        default="http://127.0.0.1:8081",
+        description="base URL of the deposit point (one host; 'net-entreprises' for production)",
+    )
+    concentrator_siret: str = Field(default="18751249600022")
+    concentrator_nom: str = Field(default="CTR2000")
+    concentrator_prenom: str = Field(default="concentrateur")
+    concentrator_password: SecretStr = Field(default=SecretStr(DEMO_CONCENTRATOR_PASSWORD))
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="idle sleep of the SQLite polling loop"
+    )
+    worker_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a claimed job whose worker stopped renewing its lease (renewed every third "
+        "of it while a step runs) is taken over after this",
+    )
+    transmission_retry_base_seconds: float = Field(default=30.0, ge=0)
+    transmission_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    transmission_max_age_hours: float = Field(
+        default=72.0, gt=0, description="after this, a transmission still not done is failed"
+    )
+    transmission_declarant_wait_seconds: float = Field(
+        default=5.0, ge=0, description="retry delay when the declarant has a deposit in flight"
+    )
+    deposit_read_timeout_seconds: float = Field(default=300.0, gt=0)
+    reconcile_grace_seconds: float = Field(
+        default=180.0, ge=0, description="after sent_at + read timeout + this, an unseen deposit "
+        "is deemed lost and sent again"
+    )
+    reconcile_recheck_seconds: float = Field(default=30.0, ge=0)
+    returns_poll_seconds: float = Field(default=60.0, ge=0)
+    returns_lag_seconds: float = Field(
+        default=120.0, ge=0, description="listings are read this far behind now"
+    )
+    returns_follow_days: float = Field(
+        default=7.0, gt=0, description="a flow is settled this long after its deposit"
+    )
+    client_retry_backoff_seconds: float = Field(default=1.0, ge=0)
+
 
 PLACEHOLDER_SECRET = "change-me-development-only"
+
+Environment = Literal["development", "demo", "test", "production"]
+# Below these, a secret is guessable: refused outside development.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+MIN_PASSWORD_LENGTH = 8
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Settings(TransmissionSettings, BaseSettings):
@@ -19,8 +78,10 @@ class Settings(TransmissionSettings, BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DSNLINK_", env_file=".env", extra="ignore")
 
-    environment: str = Field(
-        default="development", description="development, test or production"
+    environment: Environment = Field(
+        default="development",
+        description="development, demo or test (placeholder secrets allowed, missing keys generated"
+        " into data_dir/keys) or production (every secret required and checked)",
     )
     data_dir: Path = Field(
         default=Path("./data"), description="where the SQLite file and blobs live"
@@ -79,13 +140,80 @@ class Settings(TransmissionSettings, BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dsnlink.sqlite3').resolve()}"
 
+    @property
+    def is_development(self) -> bool:
+        """Whether placeholder secrets and generated keys are acceptable (not production)."""
+        return self.environment != "production"
+
+    def secret_problems(self) -> list[str]:
+        """What is wrong with the secrets for this environment (nothing in development)."""
+        if self.is_development:
+            return []
+        problems = []
+        weak = _weakness(self.secret_key)
+        if weak:
+            problems.append(f"DSNLINK_SECRET_KEY {weak}")
+        for name, secret in (
+            ("DSNLINK_OPERATOR_TOKEN", self.operator_token),
+            ("DSNLINK_METRICS_TOKEN", self.metrics_token and self.metrics_token.get_secret_value()),
+        ):
+            weak = _weakness(secret) if secret else None
+            if weak:
+                problems.append(f"{name} {weak}")
+        password = self.concentrator_password.get_secret_value()
+        if password in {"", DEMO_CONCENTRATOR_PASSWORD} or PLACEHOLDER_SECRET in password:
+            problems.append(
+                "DSNLINK_CONCENTRATOR_PASSWORD is the demo's or a placeholder: set the "
+                "concentrator's net-entreprises password"
+            )
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            problems.append(
+                f"DSNLINK_CONCENTRATOR_PASSWORD is shorter than {MIN_PASSWORD_LENGTH} characters"
+            )
+        if self.deposit_point_url != "net-entreprises" and (
+            urlsplit(self.deposit_point_url).hostname or ""
+        ) in LOOPBACK_HOSTS:
+            problems.append(
+                "DSNLINK_DEPOSIT_POINT_URL points at a deposit point on this machine (the mock): "
+                "set 'net-entreprises' or the real deposit point's URL"
+            )
+        return problems
+
     def check_secrets(self) -> None:
-        """Refuse placeholder secrets outside development and test."""
+        """Refuse placeholder or weak secrets outside development (every problem at once)."""
         from dsnlink.errors import InputError
 
-        relaxed = self.environment in {"development", "test"}
-        if not relaxed and self.secret_key == PLACEHOLDER_SECRET:
-            raise InputError("DSNLINK_SECRET_KEY must be set outside development")
+        problems = self.secret_problems()
+        if problems:
+            raise InputError(
+                f"refusing to start in the {self.environment} environment: "
+                + "; ".join(problems),
+                problems=problems,
+            )
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as DSNLINK_* variables (for a child process); unset ones are left out."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            env[f"DSNLINK_{name.upper()}"] = str(value)
+        return env
+
+
+def _weakness(secret: str) -> str | None:
+    """Why a secret is guessable, or None."""
+    if PLACEHOLDER_SECRET in secret or "change-me" in secret:
+        return "is a placeholder"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_DISTINCT_CHARACTERS} distinct characters"
+    return None
 
 
 @lru_cache

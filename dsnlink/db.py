@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from dsnlink.config import Settings
 
@@ -46,17 +46,6 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
-
-def load_models() -> type[SQLModel]:
-    """Import every table module so SQLModel.metadata knows the whole schema."""
-    import dsnlink.contract.models
-    import dsnlink.declarations.models
-    import dsnlink.observability.models
-    import dsnlink.tenants.models
-    import dsnlink.transmission.models
-    import dsnlink.transmission.queue  # noqa: F401
-
-    return SQLModel
 
 
 def create_db_engine(url: str) -> Engine:

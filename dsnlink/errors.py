@@ -5,24 +5,25 @@ DsnlinkError
 │   ├── UnreadableInputError       unreadable file (missing, not a DSN, bad gzip); EmptyUpload
 │   ├── ValidationFailed           DeclarationRejected, UnidentifiableDeclaration (declarations/)
 │   └── InvalidSiren/InvalidSiret (tenants/), UnsupportedUpload (declarations/),
-│       MaintenanceRefusedError, UnknownCriticity/FormulaError (contract/),
-│       SampleParameterError (norm/), InvalidCredentials (transmission/)
-├── NotFoundError             absent, or another tenant's; UnknownOfferingError (contract/)
+│       MaintenanceRefusedError, UnknownCriticity/FormulaError (sla/),
+│       SampleParameterError (norm/), InvalidCredentials (deposit_point/)
+├── NotFoundError             absent, or another tenant's; UnknownOfferingError (sla/)
 ├── ConflictError             contradicts what is stored: AlreadyExists, LastAdministrator,
 │                             ExternalAdministratorExists, ApiKeyRevoked (tenants/),
-│                             DuplicateDeclaration, AlreadyOrdered, NotTransmittable (declarations/)
+│                             DuplicateDeclaration, AlreadyOrdered, NotTransmittable,
+│                             IllegalTransition (declarations/)
 ├── ForbiddenError            AuthenticationRequired, AdministratorRequired, TenantNotActivated
 │                             (tenants/), ForeignEstablishment (declarations/)
 ├── LimitExceeded             QuotaExceeded, UploadTooLarge (declarations/)
 ├── DeadlineError             CutoffPassed (declarations/)
 ├── UnavailableError          service temporarily unavailable (maintenance, a server not starting)
-├── TransmissionError         a call to the deposit point failed (leaves in transmission/errors.py)
+├── TransmissionError         a call to the deposit point failed (leaves in deposit_point/errors.py)
 │   ├── TransientTransmissionError   retried: unreachable, unavailable, 5xx, 429 window,
 │   │                                AmbiguousDepositError (maybe deposited: reconcile first)
 │   └── PermanentTransmissionError   never retried: DepositRefused (ARE), AccountLocked,
 │                                    AuthenticationFailed, RequestRejected, …
 └── configuration and operations: KeyConfigurationError, CorruptSecretError (security/),
-    OfferingCatalogueError (contract/), BackupError (contract/backup.py)
+    OfferingCatalogueError (sla/), BackupError (ops/backup.py)
 
 Errors carry typed context, not just text; api/errors.py maps each class to an HTTP status and a
 stable problem type.

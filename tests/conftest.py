@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -136,15 +137,21 @@ def settings(tmp_path: Path, db_engine: Engine) -> Settings:
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """The test's settings as DSNLINK_* variables: the CLI reads them, as in production."""
-    for name, value in {
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
-    }.items():
+    for name, value in settings.to_env().items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
+
+
+def production_settings(settings: Settings) -> Settings:
+    """The test's settings as a production deployment must have them: strong secrets, the real
+    deposit point, the concentrator's own password (`check_secrets` accepts them)."""
+    return settings.model_copy(
+        update={
+            "environment": "production",
+            "secret_key": "prod-" + base64.b64encode(os.urandom(30)).decode(),
+            "deposit_point_url": "net-entreprises",
+            "concentrator_password": SecretStr("Concentrateur-" + uuid.uuid4().hex),
+        }
+    )

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 
-from dsnlink import db
+from dsnlink import db, models
 from dsnlink.tenants.models import Tenant
 
 
@@ -52,7 +52,7 @@ def test_models_match_the_migrations(db_engine: Engine) -> None:
         context = MigrationContext.configure(
             connection, opts={"include_name": mine, "include_object": my_object}
         )
-        diff = compare_metadata(context, db.load_models().metadata)
+        diff = compare_metadata(context, models.metadata)
     assert diff == []
 
 

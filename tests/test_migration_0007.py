@@ -19,12 +19,12 @@ from sqlmodel import Session, col, select
 from dsnlink import db
 from dsnlink.config import get_settings
 from dsnlink.declarations.models import Declaration, DeclarationEvent
-from dsnlink.declarations.service import declaration_anomalies, event_detail
+from dsnlink.declarations.tracking import declaration_anomalies, event_detail
 from dsnlink.security.errors import KeyConfigurationError
 from dsnlink.security.keys import Keyring
-from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants import declarants
 from dsnlink.tenants.models import Declarant
-from dsnlink.transmission import service as transmission_service
+from dsnlink.transmission import views as transmission_views
 from dsnlink.transmission.models import DepositAttempt
 from tests.conftest import BACKENDS
 
@@ -341,15 +341,15 @@ def test_personal_data_is_sealed_on_upgrade_and_restored_on_downgrade(
         attempt = session.get(DepositAttempt, 1)
         assert attempt is not None and attempt.detail_sealed is not None
         attempt_detail = keys.open_json(attempt.detail_sealed)
-        xml = transmission_service.get_return_xml(
+        xml = transmission_views.get_return_xml(
             session, declaration_id=ids["declaration"], return_id="R1", keyring=keys
         )
-        view = transmission_service.get_transmission_view(
+        view = transmission_views.get_transmission_view(
             session, declaration_id=ids["declaration"], keyring=keys
         )
         stored_declarant = session.get(Declarant, ids["declarant"])
         assert stored_declarant is not None
-        names = tenants_service.declarant_names(stored_declarant, keyring=keys)
+        names = declarants.declarant_names(stored_declarant, keyring=keys)
 
     command.downgrade(db.alembic_config(url), "0006")
     restored = _everything(engine, tables)

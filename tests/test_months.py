@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dsnlink.cli import main
+from api.cli import main
 from dsnlink.errors import InputError
 from dsnlink.months import parse_month
 

@@ -22,16 +22,19 @@ from api.dashboard import session as cookies
 from api.dashboard.templating import render
 from api.deps import Runtime, RuntimeDep, SessionDep
 from api.errors import status_of
-from dsnlink.contract import service as contract_service
+from dsnlink.declarations import monthly, tracking
 from dsnlink.declarations import service as declarations_service
 from dsnlink.declarations.errors import CutoffPassed, DuplicateDeclaration
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.errors import DsnlinkError, NotFoundError
 from dsnlink.months import MONTH_RE
+from dsnlink.service_status import service as service_status
+from dsnlink.tenants import companies as tenant_companies
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.errors import AuthenticationRequired, TooManySignInAttempts
 from dsnlink.tenants.schemas import Principal
+from dsnlink.transmission import views as transmission_views
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 PAGE_SIZE = 25
@@ -101,7 +104,7 @@ def _layout(
         "user_email": emails.get(principal.user_id, ""),
         "via_api_key": principal.api_key_id is not None,
         "restricted": principal.company_ids is not None,
-        "maintenance": contract_service.maintenance_in_progress(session, now),
+        "maintenance": service_status.maintenance_in_progress(session, now),
         **context,
     }
 
@@ -343,13 +346,13 @@ def declarations_page(
     page: str | None = None,
 ) -> HTMLResponse:
     principal = visitor.principal
-    companies = tenants_service.list_companies(session, principal=principal)
+    companies = tenant_companies.list_companies(session, principal=principal)
     company_id = _uuid_or_none(entreprise)
     notices = []
     establishment_id = None
     siret = (siret or "").replace(" ", "")
     if siret:
-        found = tenants_service.find_establishment(
+        found = tenant_companies.find_establishment(
             session, tenant_id=principal.tenant_id, siret=siret
         )
         if found is None or not principal.may_see(found.company_id):
@@ -360,7 +363,7 @@ def declarations_page(
     month = mois if mois and MONTH_RE.match(mois) else None
     status = statut if statut in set(DeclarationStatus) else None
     number = _page_number(page)
-    listing = declarations_service.list_declarations(
+    listing = tracking.list_declarations(
         session,
         principal=principal,
         filters=DeclarationFilters(
@@ -373,8 +376,8 @@ def declarations_page(
         limit=PAGE_SIZE,
         offset=(number - 1) * PAGE_SIZE,
     )
-    current_month = declarations_service.declaring_month(now=runtime.clock.now())
-    deadlines = declarations_service.month_deadlines(
+    current_month = monthly.declaring_month(now=runtime.clock.now())
+    deadlines = monthly.month_deadlines(
         session, principal=principal, month=current_month
     )
     if company_id is not None:
@@ -432,7 +435,7 @@ def declaration_page(
     try:
         if parsed is None:
             raise NotFoundError(f"no declaration {declaration_id}")
-        detail = declarations_service.read_declaration(
+        detail = transmission_views.read_declaration(
             session, principal=visitor.principal, declaration_id=parsed, keyring=runtime.keyring
         )
     except DsnlinkError as exc:
@@ -468,7 +471,7 @@ async def order_transmission(
     if form is None:
         return _csrf_refused(request)
     back = f"/app/declarations/{declaration_id}"
-    if contract_service.maintenance_in_progress(session, runtime.clock.now()) is not None:
+    if service_status.maintenance_in_progress(session, runtime.clock.now()) is not None:
         return render(
             "error.html",
             status_code=503,
@@ -499,7 +502,7 @@ def download_return(
     visitor: VisitorDep,
 ) -> Response:
     try:
-        xml = declarations_service.read_return_xml(
+        xml = transmission_views.read_return_xml(
             session,
             principal=visitor.principal,
             declaration_id=declaration_id,
@@ -619,12 +622,12 @@ def deadlines_page(
     month = (
         mois
         if mois and MONTH_RE.match(mois)
-        else declarations_service.declaring_month(now=runtime.clock.now())
+        else monthly.declaring_month(now=runtime.clock.now())
     )
     number = _page_number(page)
     pending = a_faire == "oui"
     search = (q or "").strip()[:100]
-    result = declarations_service.month_deadlines_page(
+    result = monthly.month_deadlines_page(
         session,
         principal=visitor.principal,
         month=month,

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.tenants import service
+from dsnlink.tenants import companies
 from dsnlink.tenants.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 
 router = APIRouter(tags=["companies"])
@@ -24,19 +24,19 @@ router = APIRouter(tags=["companies"])
 def register_company(
     body: CompanyCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> CompanyRead:
-    return service.register_company(session, principal=principal, data=body, clock=runtime.clock)
+    return companies.register_company(session, principal=principal, data=body, clock=runtime.clock)
 
 
 @router.get("/companies", summary="List the tenant's companies")
 def list_companies(session: SessionDep, principal: PrincipalDep) -> list[CompanyRead]:
-    return service.list_companies(session, principal=principal)
+    return companies.list_companies(session, principal=principal)
 
 
 @router.get("/companies/{company_id}", summary="One company", responses=responses(404))
 def read_company(
     company_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> CompanyRead:
-    return service.read_company(session, principal=principal, company_id=company_id)
+    return companies.read_company(session, principal=principal, company_id=company_id)
 
 
 @router.patch(
@@ -51,6 +51,6 @@ def update_company(
     principal: PrincipalDep,
     runtime: RuntimeDep,
 ) -> CompanyRead:
-    return service.update_company(
+    return companies.update_company(
         session, principal=principal, company_id=company_id, data=body, clock=runtime.clock
     )

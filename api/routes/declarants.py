@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.tenants import service
+from dsnlink.tenants import declarants
 from dsnlink.tenants.schemas import DeclarantCreate, DeclarantRead
 
 router = APIRouter(tags=["declarants"])
@@ -21,7 +21,7 @@ router = APIRouter(tags=["declarants"])
 def create_declarant(
     body: DeclarantCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarantRead:
-    return service.create_declarant(
+    return declarants.create_declarant(
         session, principal=principal, data=body, keyring=runtime.keyring, clock=runtime.clock
     )
 
@@ -30,4 +30,4 @@ def create_declarant(
 def list_declarants(
     session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> list[DeclarantRead]:
-    return service.list_declarants(session, principal=principal, keyring=runtime.keyring)
+    return declarants.list_declarants(session, principal=principal, keyring=runtime.keyring)

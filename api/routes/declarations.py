@@ -9,19 +9,20 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.declarations import service
+from dsnlink.declarations import monthly, service, tracking
 from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.declarations.schemas import (
-    DeclarationDetail,
     DeclarationPage,
     DeclarationRead,
     MonthDeadlines,
     PublicKeyRead,
     ReceiptRead,
 )
-from dsnlink.observability.logging import bind_log_fields
+from dsnlink.logs.logging import bind_log_fields
+from dsnlink.transmission import views as transmission_views
+from dsnlink.transmission.views import DeclarationDetail
 
 router = APIRouter(tags=["declarations"])
 
@@ -103,7 +104,7 @@ def list_declarations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> DeclarationPage:
-    return service.list_declarations(
+    return tracking.list_declarations(
         session,
         principal=principal,
         filters=DeclarationFilters(
@@ -126,7 +127,7 @@ def list_declarations(
 def read_declaration(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarationDetail:
-    return service.read_declaration(
+    return transmission_views.read_declaration(
         session, principal=principal, declaration_id=declaration_id, keyring=runtime.keyring
     )
 
@@ -162,12 +163,12 @@ def order_transmission(
 def read_receipt(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> ReceiptRead:
-    return service.read_receipt(session, principal=principal, declaration_id=declaration_id)
+    return tracking.read_receipt(session, principal=principal, declaration_id=declaration_id)
 
 
 @router.get("/receipts/public-key", summary="The public key verifying receipts (no auth)")
 def receipt_public_key(runtime: RuntimeDep) -> PublicKeyRead:
-    return service.receipt_public_key(runtime.signer)
+    return tracking.receipt_public_key(runtime.signer)
 
 
 @router.get("/deadlines", summary="Per company: the month's deadline, cut-off and what was filed")
@@ -176,4 +177,4 @@ def month_deadlines(
     principal: PrincipalDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])],
 ) -> MonthDeadlines:
-    return service.month_deadlines(session, principal=principal, month=month)
+    return monthly.month_deadlines(session, principal=principal, month=month)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.declarations import service as declarations_service
+from dsnlink.transmission import views as transmission_views
 
 router = APIRouter(tags=["declarations"])
 
@@ -27,7 +27,7 @@ def read_return(
     principal: PrincipalDep,
     runtime: RuntimeDep,
 ) -> Response:
-    xml = declarations_service.read_return_xml(
+    xml = transmission_views.read_return_xml(
         session,
         principal=principal,
         declaration_id=declaration_id,

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
 from api.operator import OperatorDep
-from dsnlink.contract import service
-from dsnlink.contract.schemas import (
+from dsnlink.months import parse_month
+from dsnlink.service_status import service as service_status
+from dsnlink.service_status.schemas import (
     AvailabilityRead,
     IncidentCreate,
     IncidentEnd,
@@ -19,7 +20,6 @@ from dsnlink.contract.schemas import (
     MaintenanceCreate,
     MaintenanceRead,
 )
-from dsnlink.months import parse_month
 
 tenant_router = APIRouter(tags=["sla"])
 operator_router = APIRouter(prefix="/operator", tags=["operator"], responses=responses(401, 403))
@@ -37,7 +37,7 @@ def read_availability(
     runtime: RuntimeDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
 ) -> AvailabilityRead:
-    return service.tenant_availability(
+    return service_status.tenant_availability(
         session,
         tenant_id=principal.tenant_id,
         month=parse_month(month),
@@ -56,7 +56,7 @@ def record_incident(
     body: IncidentCreate, session: SessionDep, runtime: RuntimeDep, _: OperatorDep
 ) -> IncidentRead:
     return _incident(
-        service.record_incident(
+        service_status.record_incident(
             session,
             start=body.start,
             end=body.end,
@@ -75,12 +75,12 @@ def record_incident(
 def end_incident(
     incident_id: uuid.UUID, body: IncidentEnd, session: SessionDep, _: OperatorDep
 ) -> IncidentRead:
-    return _incident(service.end_incident(session, incident_id=incident_id, end=body.end))
+    return _incident(service_status.end_incident(session, incident_id=incident_id, end=body.end))
 
 
 @operator_router.get("/incidents", summary="The most recent incidents")
 def list_incidents(session: SessionDep, _: OperatorDep) -> list[IncidentRead]:
-    return [_incident(i) for i in service.list_incidents(session)]
+    return [_incident(i) for i in service_status.list_incidents(session)]
 
 
 @operator_router.post(
@@ -94,7 +94,7 @@ def list_incidents(session: SessionDep, _: OperatorDep) -> list[IncidentRead]:
 def announce_maintenance(
     body: MaintenanceCreate, session: SessionDep, runtime: RuntimeDep, _: OperatorDep
 ) -> MaintenanceRead:
-    maintenance = service.schedule_maintenance(
+    maintenance = service_status.schedule_maintenance(
         session,
         start=body.start,
         end=body.end,
@@ -102,7 +102,7 @@ def announce_maintenance(
         reason=body.reason,
         clock=runtime.clock,
     )
-    return service.describe_maintenance(maintenance)
+    return service_status.describe_maintenance(maintenance)
 
 
 @operator_router.get("/maintenances", summary="Maintenances in progress or to come")
@@ -110,8 +110,8 @@ def list_maintenances(
     session: SessionDep, runtime: RuntimeDep, _: OperatorDep
 ) -> list[MaintenanceRead]:
     return [
-        service.describe_maintenance(m)
-        for m in service.list_maintenances(session, since=runtime.clock.now())
+        service_status.describe_maintenance(m)
+        for m in service_status.list_maintenances(session, since=runtime.clock.now())
     ]
 
 

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import RuntimeDep, SessionDep
-from dsnlink.contract import service
-from dsnlink.contract.schemas import StatusRead
+from dsnlink.service_status import service as service_status
+from dsnlink.service_status.schemas import StatusRead
 
 router = APIRouter(tags=["status"])
 PARIS = ZoneInfo("Europe/Paris")
@@ -45,7 +45,7 @@ def _paris(moment: datetime | None) -> str:
 
 @router.get("/v1/status", summary="State of the service, maintenances, this month's availability")
 def read_status(session: SessionDep, runtime: RuntimeDep) -> StatusRead:
-    return service.service_status(session, now=runtime.clock.now())
+    return service_status.service_status(session, now=runtime.clock.now())
 
 
 @router.get(
@@ -55,7 +55,7 @@ def read_status(session: SessionDep, runtime: RuntimeDep) -> StatusRead:
     include_in_schema=False,
 )
 def status_page(request: Request, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
-    status = service.service_status(session, now=runtime.clock.now())
+    status = service_status.service_status(session, now=runtime.clock.now())
     html = (
         _templates()
         .get_template("status.html")

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
 from api.operator import OperatorDep
-from dsnlink.contract import service
-from dsnlink.contract.models import SupportStatus
-from dsnlink.contract.schemas import (
+from dsnlink.support import service as support_service
+from dsnlink.support.models import SupportStatus
+from dsnlink.support.schemas import (
     ComplianceRead,
     SupportQualify,
     SupportRequestCreate,
@@ -35,7 +35,7 @@ operator_router = APIRouter(
 def open_request(
     body: SupportRequestCreate, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> SupportRequestRead:
-    request = service.open_support_request(
+    request = support_service.open_support_request(
         session,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
@@ -44,14 +44,14 @@ def open_request(
         criticity=body.criticity,
         clock=runtime.clock,
     )
-    return service.describe_support_request(session, request)
+    return support_service.describe_support_request(session, request)
 
 
 @requests_router.get("", summary="The tenant's support requests")
 def list_requests(session: SessionDep, principal: PrincipalDep) -> list[SupportRequestRead]:
     return [
-        service.describe_support_request(session, r)
-        for r in service.list_support_requests(session, tenant_id=principal.tenant_id)
+        support_service.describe_support_request(session, r)
+        for r in support_service.list_support_requests(session, tenant_id=principal.tenant_id)
     ]
 
 
@@ -62,7 +62,9 @@ def list_requests(session: SessionDep, principal: PrincipalDep) -> list[SupportR
 def read_compliance(
     session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> ComplianceRead:
-    return service.compliance(session, now=runtime.clock.now(), tenant_id=principal.tenant_id)
+    return support_service.compliance(
+        session, now=runtime.clock.now(), tenant_id=principal.tenant_id
+    )
 
 
 @requests_router.get(
@@ -71,10 +73,10 @@ def read_compliance(
 def read_request(
     request_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> SupportRequestRead:
-    request = service.get_support_request_or_raise(
+    request = support_service.get_support_request_or_raise(
         session, request_id=request_id, tenant_id=principal.tenant_id
     )
-    return service.describe_support_request(session, request)
+    return support_service.describe_support_request(session, request)
 
 
 @operator_router.get("", summary="Every tenant's support requests")
@@ -82,8 +84,8 @@ def operator_list(
     session: SessionDep, _: OperatorDep, status: SupportStatus | None = None
 ) -> list[SupportRequestRead]:
     return [
-        service.describe_support_request(session, r)
-        for r in service.list_support_requests(session, status=status)
+        support_service.describe_support_request(session, r)
+        for r in support_service.list_support_requests(session, status=status)
     ]
 
 
@@ -94,10 +96,10 @@ def _advance(
     to: SupportStatus,
     criticity: int | str | None = None,
 ) -> SupportRequestRead:
-    request = service.advance_support_request(
+    request = support_service.advance_support_request(
         session, request_id=request_id, to=to, criticity=criticity, clock=runtime.clock
     )
-    return service.describe_support_request(session, request)
+    return support_service.describe_support_request(session, request)
 
 
 @operator_router.post(

@@ -27,16 +27,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from dsnlink.contract.calendar import (
+from dsnlink.errors import InputError
+from dsnlink.months import parse_month
+from dsnlink.sla.calendar import (
     PARIS,
     Interval,
     add_french_working_days,
     ensure_aware,
     next_french_working_day,
 )
-from dsnlink.contract.offerings import Offering, resolve_offering
-from dsnlink.errors import InputError
-from dsnlink.months import parse_month
+from dsnlink.sla.offerings import Offering, resolve_offering
 
 MONTHLY_DEADLINE_TIME = time(12, 0)
 DUE_DAYS = (5, 15, 20)

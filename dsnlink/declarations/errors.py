@@ -12,7 +12,8 @@ ForbiddenError
 ConflictError
 ├── DuplicateDeclaration         the same bytes were already received for the tenant
 ├── AlreadyOrdered               its transmission was already ordered
-└── NotTransmittable             its status no longer allows an order
+├── NotTransmittable             its status no longer allows an order
+└── IllegalTransition            a status change docs/statuses.md does not allow (timeline.py)
 LimitExceeded
 ├── UploadTooLarge               over Settings.max_upload_bytes (counted decompressed)
 └── QuotaExceeded                the offering's payslips per company per year would be passed
@@ -75,3 +76,7 @@ class QuotaExceeded(LimitExceeded):
 
 class CutoffPassed(DeadlineError):
     code = "cutoff-passed"
+
+
+class IllegalTransition(ConflictError):
+    code = "illegal-transition"

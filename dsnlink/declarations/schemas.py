@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dsnlink.declarations.models import DeclarationStatus
-from dsnlink.transmission.views import TransmissionView
 
 
 class CompanyRef(BaseModel):
@@ -70,11 +69,6 @@ class EventRead(BaseModel):
     user_id: uuid.UUID | None
     api_key_id: uuid.UUID | None
     detail: dict[str, Any]
-
-
-class DeclarationDetail(DeclarationRead):
-    timeline: list[EventRead]
-    transmission: TransmissionView | None = None
 
 
 class DeclarationPage(BaseModel):

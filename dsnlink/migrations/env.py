@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from dsnlink.db import UTCDateTime, create_db_engine, load_models
+from dsnlink import models
+from dsnlink.db import UTCDateTime, create_db_engine
 
 config = context.config
-target_metadata = load_models().metadata
+target_metadata = models.metadata
 
 
 def _url() -> str:

@@ -1,4 +1,4 @@
-"""Observability: structured logs without personal data or secrets, metrics, health, rate limits.
+"""Observability: Prometheus metrics computed from the database, liveness and readiness checks.
 
 Nothing here imports the HTTP framework: `api/` wires these pieces into the application.
 """

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dsnlink.clock import Clock
-from dsnlink.contract.models import Component
-from dsnlink.contract.service import record_probe
+from dsnlink.deposit_point.endpoints import Endpoints
 from dsnlink.observability import repository
-from dsnlink.transmission.client import Endpoints
+from dsnlink.service_status.models import Component
+from dsnlink.service_status.service import record_probe
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from sqlmodel import Session
 from dsnlink.clock import Clock
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.observability import repository
+from dsnlink.outbox.models import JobStatus
 from dsnlink.transmission.models import AttemptState
-from dsnlink.transmission.queue import JobStatus
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from dsnlink.declarations.models import Declaration
+from dsnlink.outbox.models import JobStatus, TransmissionJob
 from dsnlink.transmission.models import DepositAttempt, DepositedFlow
-from dsnlink.transmission.queue import JobStatus, TransmissionJob
 
 PENDING_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 

@@ -20,7 +20,6 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from dsnlink.config import Settings
 from dsnlink.security.errors import CorruptSecretError, KeyConfigurationError
 
-GENERATED_KEYS_ENVIRONMENTS = frozenset({"development", "demo"})
 ENCRYPTION_KEYS_FILE = "encryption-keys"
 
 
@@ -97,7 +96,7 @@ def development_key_file(settings: Settings, name: str, make: Callable[[], bytes
 def keyring_from_settings(settings: Settings) -> Keyring:
     if settings.encryption_keys:
         return Keyring.from_text(settings.encryption_keys)
-    if settings.environment not in GENERATED_KEYS_ENVIRONMENTS:
+    if not settings.is_development:
         raise KeyConfigurationError(
             f"DSNLINK_ENCRYPTION_KEYS must be set in the {settings.environment} environment"
         )

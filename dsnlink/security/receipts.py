@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from dsnlink.config import Settings
 from dsnlink.security.errors import KeyConfigurationError
-from dsnlink.security.keys import GENERATED_KEYS_ENVIRONMENTS, development_key_file
+from dsnlink.security.keys import development_key_file
 
 SIGNING_KEY_FILE = "receipt-signing-key.pem"
 
@@ -94,7 +94,7 @@ def generate_signing_key_pem() -> bytes:
 def signer_from_settings(settings: Settings) -> ReceiptSigner:
     if settings.receipt_signing_key:
         return ReceiptSigner(load_signing_key(settings.receipt_signing_key))
-    if settings.environment not in GENERATED_KEYS_ENVIRONMENTS:
+    if not settings.is_development:
         raise KeyConfigurationError(
             f"DSNLINK_RECEIPT_SIGNING_KEY must be set in the {settings.environment} environment"
         )

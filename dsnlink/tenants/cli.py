@@ -10,10 +10,9 @@ import sys
 from dsnlink import db
 from dsnlink.clock import SystemClock
 from dsnlink.config import get_settings
-from dsnlink.contract import service as contract_service
-from dsnlink.contract.offerings import DEFAULT_OFFERING_ID
 from dsnlink.errors import InputError
-from dsnlink.tenants import service
+from dsnlink.sla.offerings import DEFAULT_OFFERING_ID
+from dsnlink.tenants import limits, service
 from dsnlink.tenants.models import Formula
 
 
@@ -116,14 +115,14 @@ def run_set_limit(args: argparse.Namespace) -> int:
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
             tenant = service.get_tenant_by_reference_or_raise(session, reference=args.tenant)
-            limits = {
-                contract_service.PAYSLIP_LIMIT: (args.payslips, "payslips per company per year"),
+            requested = {
+                limits.PAYSLIP_LIMIT: (args.payslips, "payslips per company per year"),
                 "users": (args.users, "users"),
                 "companies": (args.companies, "companies"),
             }
-            for name, (value, label) in limits.items():
+            for name, (value, label) in requested.items():
                 if value is not None:
-                    contract_service.set_tenant_limit(
+                    limits.set_tenant_limit(
                         session, tenant_id=tenant.id, name=name, value=value, clock=SystemClock()
                     )
                     lines.append(f"{value} {label}")

@@ -133,3 +133,14 @@ class Establishment(SQLModel, table=True):
     siret: str = Field(max_length=14)
     name: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TenantLimit(SQLModel, table=True):
+    """The operator's override of one of the offering's limits for one tenant."""
+
+    __tablename__ = "tenant_limit"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", primary_key=True)
+    name: str = Field(primary_key=True, max_length=32)
+    value: int
+    set_at: datetime = Field(sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from dsnlink.tenants.models import (
     Declarant,
     Establishment,
     Tenant,
+    TenantLimit,
     User,
     UserCompany,
 )
@@ -192,3 +193,10 @@ def list_declarants(session: Session, *, tenant_id: uuid.UUID) -> Sequence[Decla
 
 def all_declarants(session: Session) -> Sequence[Declarant]:
     return session.exec(select(Declarant).order_by(col(Declarant.id))).all()
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+
+def get_tenant_limit(session: Session, *, tenant_id: uuid.UUID, name: str) -> TenantLimit | None:
+    return session.get(TenantLimit, (tenant_id, name))

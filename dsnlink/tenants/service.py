@@ -9,18 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
-from stdnum.fr import siren as stdnum_siren
-from stdnum.fr import siret as stdnum_siret
 
 from dsnlink.clock import Clock
-from dsnlink.contract import service as contract_service
-from dsnlink.contract.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.errors import InputError, NotFoundError
 from dsnlink.inputs import is_storable
-from dsnlink.observability import ratelimit
-from dsnlink.security import apikeys
-from dsnlink.security.keys import Keyring
-from dsnlink.tenants import passwords, repository
+from dsnlink.security import apikeys, ratelimit
+from dsnlink.sla.offerings import DEFAULT_OFFERING_ID, get_offering
+from dsnlink.tenants import limits, passwords, repository
 from dsnlink.tenants.errors import (
     AdministratorRequired,
     AlreadyExists,
@@ -28,8 +23,6 @@ from dsnlink.tenants.errors import (
     AuthenticationRequired,
     CompanyScopeForAdministrator,
     ExternalAdministratorExists,
-    InvalidSiren,
-    InvalidSiret,
     LastAdministrator,
     TenantNotActivated,
     TooManySignInAttempts,
@@ -38,22 +31,12 @@ from dsnlink.tenants.models import (
     AdministratorChange,
     AdministratorChangeKind,
     ApiKey,
-    Company,
-    Declarant,
-    Establishment,
     Formula,
     Role,
     Tenant,
     User,
 )
 from dsnlink.tenants.schemas import (
-    CompanyCreate,
-    CompanyRead,
-    CompanyUpdate,
-    DeclarantCreate,
-    DeclarantRead,
-    EstablishmentCreate,
-    EstablishmentRead,
     Principal,
     TenantRead,
     UserRead,
@@ -137,8 +120,8 @@ def get_tenant_or_raise(session: Session, *, tenant_id: uuid.UUID) -> Tenant:
 
 def payslip_limit(session: Session, *, tenant: Tenant) -> int | None:
     """Payslips allowed per company per year: the operator's override, else the offering's."""
-    return contract_service.tenant_limit(
-        session, tenant=tenant, name=contract_service.PAYSLIP_LIMIT
+    return limits.tenant_limit(
+        session, tenant=tenant, name=limits.PAYSLIP_LIMIT
     )
 
 
@@ -329,7 +312,8 @@ def _check_company_scope(
         )
     unique = list(dict.fromkeys(company_ids))
     for company_id in unique:
-        get_company_or_raise(session, tenant_id=tenant_id, company_id=company_id)
+        if repository.get_company(session, tenant_id=tenant_id, company_id=company_id) is None:
+            raise NotFoundError(f"no company {company_id}", company_id=str(company_id))
     return unique
 
 
@@ -356,7 +340,7 @@ def create_user(
     user = repository.get_user_by_email(session, tenant_id=principal.tenant_id, email=email)
     if user is not None and user.removed_at is None:
         raise AlreadyExists(f"a user {email} already exists", email=email, user_id=str(user.id))
-    contract_service.check_limit(
+    limits.check_limit(
         session,
         tenant_id=principal.tenant_id,
         name="users",
@@ -550,244 +534,3 @@ def revoke_api_key(
     session.add(key)
     session.flush()
     return key
-
-
-# --- companies and establishments ----------------------------------------------------------------
-
-
-def check_siren(siren: str) -> str:
-    if not (re.fullmatch(r"\d{9}", siren) and stdnum_siren.is_valid(siren)):
-        raise InvalidSiren(f"SIREN {siren} is not valid (wrong check digit)", siren=siren)
-    return siren
-
-
-def check_siret(siret: str) -> str:
-    """A SIRET's key, La Poste's (SIREN 356000000: digit sum a multiple of 5) included."""
-    if not (re.fullmatch(r"\d{14}", siret) and stdnum_siret.is_valid(siret)):
-        raise InvalidSiret(f"SIRET {siret} is not valid (wrong check digit)", siret=siret)
-    return siret
-
-
-def _describe_company(company: Company, establishments: Sequence[Establishment]) -> CompanyRead:
-    return CompanyRead(
-        id=company.id,
-        siren=company.siren,
-        name=company.name,
-        due_day=company.due_day,
-        declarant_id=company.declarant_id,
-        establishments=[
-            EstablishmentRead(id=e.id, nic=e.nic, siret=e.siret, name=e.name)
-            for e in establishments
-            if e.company_id == company.id
-        ],
-        created_at=company.created_at,
-    )
-
-
-def _add_establishments(
-    session: Session, *, company: Company, items: Sequence[EstablishmentCreate], clock: Clock
-) -> None:
-    seen: set[str] = set()
-    for item in items:
-        siret = check_siret(company.siren + item.nic)
-        if siret in seen or repository.get_establishment_by_siret(
-            session, tenant_id=company.tenant_id, siret=siret
-        ):
-            raise AlreadyExists(f"establishment {siret} is already registered", siret=siret)
-        seen.add(siret)
-        session.add(
-            Establishment(
-                tenant_id=company.tenant_id,
-                company_id=company.id,
-                nic=item.nic,
-                siret=siret,
-                name=item.name,
-                created_at=clock.now(),
-            )
-        )
-
-
-def _check_declarant(
-    session: Session, *, tenant_id: uuid.UUID, declarant_id: uuid.UUID | None
-) -> None:
-    if declarant_id is not None and not repository.get_declarant(
-        session, tenant_id=tenant_id, declarant_id=declarant_id
-    ):
-        raise NotFoundError(f"no declarant {declarant_id}", declarant_id=str(declarant_id))
-
-
-def register_company(
-    session: Session, *, principal: Principal, data: CompanyCreate, clock: Clock
-) -> CompanyRead:
-    require_admin(principal)
-    check_siren(data.siren)
-    existing = repository.get_company_by_siren(
-        session, tenant_id=principal.tenant_id, siren=data.siren
-    )
-    if existing is not None:
-        raise AlreadyExists(
-            f"company {data.siren} is already registered",
-            siren=data.siren,
-            company_id=str(existing.id),
-        )
-    contract_service.check_limit(
-        session,
-        tenant_id=principal.tenant_id,
-        name="companies",
-        count_after=len(repository.list_companies(session, tenant_id=principal.tenant_id)) + 1,
-    )
-    _check_declarant(session, tenant_id=principal.tenant_id, declarant_id=data.declarant_id)
-    company = Company(
-        tenant_id=principal.tenant_id,
-        siren=data.siren,
-        name=data.name,
-        due_day=data.due_day,
-        declarant_id=data.declarant_id,
-        created_at=clock.now(),
-    )
-    session.add(company)
-    session.flush()
-    _add_establishments(session, company=company, items=data.establishments, clock=clock)
-    session.flush()
-    return _describe_company(
-        company, repository.list_establishments(session, company_ids=[company.id])
-    )
-
-
-def list_companies(session: Session, *, principal: Principal) -> list[CompanyRead]:
-    """The companies the principal may see (every company of the tenant unless restricted)."""
-    companies = repository.list_companies(
-        session, tenant_id=principal.tenant_id, company_ids=principal.company_ids
-    )
-    establishments = repository.list_establishments(session, company_ids=[c.id for c in companies])
-    return [_describe_company(c, establishments) for c in companies]
-
-
-def get_company_or_raise(
-    session: Session, *, tenant_id: uuid.UUID, company_id: uuid.UUID
-) -> Company:
-    company = repository.get_company(session, tenant_id=tenant_id, company_id=company_id)
-    if company is None:
-        raise NotFoundError(f"no company {company_id}", company_id=str(company_id))
-    return company
-
-
-def read_company(session: Session, *, principal: Principal, company_id: uuid.UUID) -> CompanyRead:
-    company = get_company_or_raise(session, tenant_id=principal.tenant_id, company_id=company_id)
-    if not principal.may_see(company.id):
-        # Outside a restricted user's scope: answered exactly like another tenant's company.
-        raise NotFoundError(f"no company {company_id}", company_id=str(company_id))
-    return _describe_company(
-        company, repository.list_establishments(session, company_ids=[company.id])
-    )
-
-
-def update_company(
-    session: Session,
-    *,
-    principal: Principal,
-    company_id: uuid.UUID,
-    data: CompanyUpdate,
-    clock: Clock,
-) -> CompanyRead:
-    require_admin(principal)
-    company = get_company_or_raise(session, tenant_id=principal.tenant_id, company_id=company_id)
-    if data.name is not None:
-        company.name = data.name
-    if data.due_day is not None:
-        company.due_day = data.due_day
-    if "declarant_id" in data.model_fields_set:
-        _check_declarant(session, tenant_id=principal.tenant_id, declarant_id=data.declarant_id)
-        company.declarant_id = data.declarant_id
-    session.add(company)
-    _add_establishments(session, company=company, items=data.establishments, clock=clock)
-    session.flush()
-    return _describe_company(
-        company, repository.list_establishments(session, company_ids=[company.id])
-    )
-
-
-def find_establishment(
-    session: Session, *, tenant_id: uuid.UUID, siret: str
-) -> Establishment | None:
-    return repository.get_establishment_by_siret(session, tenant_id=tenant_id, siret=siret)
-
-
-# --- declarants ----------------------------------------------------------------------------------
-
-
-def create_declarant(
-    session: Session,
-    *,
-    principal: Principal,
-    data: DeclarantCreate,
-    keyring: Keyring,
-    clock: Clock,
-) -> DeclarantRead:
-    """A net-entreprises identity; its names and password are kept encrypted with the master
-    keys."""
-    require_admin(principal)
-    check_siret(data.siret)
-    declarant = Declarant(
-        tenant_id=principal.tenant_id,
-        siret=data.siret,
-        nom_encrypted=keyring.encrypt_text(data.nom),
-        prenom_encrypted=keyring.encrypt_text(data.prenom),
-        password_encrypted=keyring.encrypt_text(data.password.get_secret_value()),
-        created_at=clock.now(),
-    )
-    session.add(declarant)
-    session.flush()
-    return describe_declarant(declarant, keyring=keyring)
-
-
-def list_declarants(
-    session: Session, *, principal: Principal, keyring: Keyring
-) -> list[DeclarantRead]:
-    require_admin(principal)
-    return [
-        describe_declarant(d, keyring=keyring)
-        for d in repository.list_declarants(session, tenant_id=principal.tenant_id)
-    ]
-
-
-def declarant_names(declarant: Declarant, *, keyring: Keyring) -> tuple[str, str]:
-    """The declarant's nom and prénom in clear."""
-    return (
-        keyring.decrypt_text(declarant.nom_encrypted),
-        keyring.decrypt_text(declarant.prenom_encrypted),
-    )
-
-
-def describe_declarant(declarant: Declarant, *, keyring: Keyring) -> DeclarantRead:
-    nom, prenom = declarant_names(declarant, keyring=keyring)
-    return DeclarantRead(
-        id=declarant.id,
-        siret=declarant.siret,
-        nom=nom,
-        prenom=prenom,
-        created_at=declarant.created_at,
-    )
-
-
-def declarant_password(declarant: Declarant, *, keyring: Keyring) -> str:
-    """The declarant's net-entreprises password in clear, for the transmission client only."""
-    return keyring.decrypt_text(declarant.password_encrypted)
-
-
-def reencrypt_declarant_passwords(session: Session, *, keyring: Keyring) -> int:
-    """Re-encrypt every declarant's password and names with the newest master key; returns how
-    many declarants."""
-
-    def rotated(token: str) -> str:
-        return keyring.rotate(token.encode("ascii")).decode("ascii")
-
-    count = 0
-    for declarant in repository.all_declarants(session):
-        declarant.password_encrypted = rotated(declarant.password_encrypted)
-        declarant.nom_encrypted = rotated(declarant.nom_encrypted)
-        declarant.prenom_encrypted = rotated(declarant.prenom_encrypted)
-        session.add(declarant)
-        count += 1
-    session.flush()
-    return count

@@ -1,0 +1,1 @@
+"""Transmission: the exactly-once deposit protocol, the returns inbox, the worker and its views."""

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from dsnlink.observability.logging import configure_logging
+    from dsnlink.logs.logging import configure_logging
     from dsnlink.transmission.worker import build_worker
 
     settings = get_settings()

@@ -29,45 +29,18 @@ import logging
 import signal
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlmodel import Session
 
 from dsnlink.config import Settings
-from dsnlink.transmission.queue import JobStatus, TransmissionJob
-from dsnlink.transmission.service import StepKind
+from dsnlink.outbox.models import JobStatus, TransmissionJob
+from dsnlink.outbox.wakeup import ENTRYPOINT
+from dsnlink.transmission.context import StepKind
 from dsnlink.transmission.worker import TransmissionWorker
 
 logger = logging.getLogger(__name__)
 
-ENTRYPOINT = "transmit"
 # Back-off between reconnections of the consumer (seconds): doubles from the first to the last.
 RECONNECT_FIRST = 1.0
 RECONNECT_LAST = 30.0
-
-
-class SessionSyncDriver:
-    """pgqueuer's SyncDriver over the psycopg connection of a SQLAlchemy session (no autocommit)."""
-
-    def __init__(self, session: Session) -> None:
-        self._connection: Any = session.connection().connection.driver_connection
-
-    def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
-        from psycopg import RawCursor
-        from psycopg.rows import dict_row
-
-        with RawCursor(self._connection, row_factory=dict_row) as cursor:
-            cursor.execute(query, args or None)
-            return cursor.fetchall()
-
-
-def enqueue_wakeup(session: Session, *, job_id: uuid.UUID) -> None:
-    """Wake a worker for this transmission job when the session's transaction commits."""
-    from pgqueuer.queries import SyncQueries
-
-    SyncQueries(SessionSyncDriver(session)).enqueue(
-        ENTRYPOINT, job_id.bytes, dedupe_key=f"transmit:{job_id}"
-    )
 
 
 def _psycopg_url(settings: Settings) -> str:
@@ -131,7 +104,9 @@ async def _consume_until_stopped(
                 return
             logger.warning(
                 "transmission queue connection lost (%s: %s); reconnecting in %.0f s",
-                type(exc).__name__, exc, delay,
+                type(exc).__name__,
+                exc,
+                delay,
             )
         else:
             return

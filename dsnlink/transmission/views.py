@@ -1,11 +1,26 @@
-"""Output shapes of the transmission as the API shows it: attempts, the flow, its returns."""
+"""Read views of the transmission for the API and the dashboard: a declaration with its attempts,
+flow and returns, and the stored XML of a return. Callers get only what the principal may see."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from dsnlink.declarations import repository as declarations_repository
+from dsnlink.declarations import tracking
+from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.declarations.schemas import DeclarationRead, EventRead
+from dsnlink.errors import NotFoundError
+from dsnlink.outbox.models import JobStatus
+from dsnlink.security.keys import Keyring
+from dsnlink.tenants.schemas import Principal
+from dsnlink.transmission import repository
+from dsnlink.transmission.inbox import transcodification
+from dsnlink.transmission.protocol import MAX_EVENT_ANOMALIES
 
 
 class AttemptView(BaseModel):
@@ -15,8 +30,9 @@ class AttemptView(BaseModel):
     started_at: datetime
     sent_at: datetime
     finished_at: datetime | None
-    outcome: str = Field(description="sending, accepted, refused, not_sent, ambiguous, "
-                         "reconciled, lost or failed")
+    outcome: str = Field(
+        description="sending, accepted, refused, not_sent, ambiguous, reconciled, lost or failed"
+    )
     http_status: int | None
     duration_ms: int | None
     error: str | None = Field(description="the deposit point's own message when it gave one")
@@ -54,3 +70,123 @@ class TransmissionView(BaseModel):
     last_error: str | None
     attempts: list[AttemptView]
     returns: list[ReturnView]
+
+
+class DeclarationDetail(DeclarationRead):
+    timeline: list[EventRead]
+    transmission: TransmissionView | None = None
+
+
+def read_declaration(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, keyring: Keyring
+) -> DeclarationDetail:
+    """A declaration the principal may see, with its timeline and its transmission."""
+    declaration = tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    described = tracking.describe_declaration(
+        session,
+        declaration,
+        anomalies=tracking.declaration_anomalies(declaration, keyring=keyring),
+    )
+    events = [
+        EventRead(
+            status=DeclarationStatus(e.status),
+            at=e.at,
+            user_id=e.user_id,
+            api_key_id=e.api_key_id,
+            detail=tracking.event_detail(e, keyring=keyring),
+        )
+        for e in declarations_repository.list_events(session, declaration_id=declaration.id)
+    ]
+    transmission = get_transmission_view(session, declaration_id=declaration.id, keyring=keyring)
+    return DeclarationDetail(**described.model_dump(), timeline=events, transmission=transmission)
+
+
+def read_return_xml(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    return_id: str,
+    keyring: Keyring,
+) -> str:
+    """One return of the deposit point for a declaration the principal may see, as XML."""
+    tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    return get_return_xml(
+        session, declaration_id=declaration_id, return_id=return_id, keyring=keyring
+    )
+
+
+def get_transmission_view(
+    session: Session, *, declaration_id: uuid.UUID, keyring: Keyring
+) -> TransmissionView:
+    """Attempts, flow and returns of a declaration (the caller checked the tenant)."""
+    attempts = repository.attempts_of(session, declaration_id)
+    flow = repository.flow_of(session, declaration_id)
+    returns = repository.returns_of(session, declaration_id)
+    job = repository.job_of(session, declaration_id)
+    statuses: dict[str, str] = transcodification().get("return_statuses", {})
+    return TransmissionView(
+        idflux=flow.idflux if flow else None,
+        deposited_at=flow.deposited_at if flow else None,
+        reconciled=bool(flow and flow.reconciled),
+        settled=bool(flow and flow.settled_at),
+        job_status=job.status if job else None,
+        next_try_at=job.available_at if job and job.status == JobStatus.QUEUED else None,
+        last_error=job.last_error if job else None,
+        attempts=[
+            AttemptView(
+                id=a.id or 0,
+                started_at=a.started_at,
+                sent_at=a.sent_at,
+                finished_at=a.finished_at,
+                outcome=a.outcome,
+                http_status=a.http_status,
+                duration_ms=a.duration_ms,
+                error=a.error,
+                idflux=a.idflux,
+            )
+            for a in attempts
+        ],
+        returns=[
+            ReturnView(
+                return_id=r.return_id,
+                nature=r.nature,
+                label=r.label,
+                ops=r.ops or None,
+                status=r.status,
+                status_label=statuses.get(r.status or ""),
+                kind=r.kind,
+                published_at=r.published_at,
+                versions=r.versions,
+                schema_valid=r.schema_valid,
+                anomalies=_parsed_anomalies(keyring.open_json(r.parsed_sealed)),
+                url=f"/v1/declarations/{declaration_id}/returns/{r.return_id}",
+            )
+            for r in returns
+        ],
+    )
+
+
+def _parsed_anomalies(parsed: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(parsed.get("anomalies") or [])
+    for declaration in parsed.get("declarations") or []:
+        found.extend(declaration.get("anomalies") or [])
+    return [{k: v for k, v in a.items() if v is not None} for a in found][:MAX_EVENT_ANOMALIES]
+
+
+def get_return_xml(
+    session: Session, *, declaration_id: uuid.UUID, return_id: str, keyring: Keyring
+) -> str:
+    """The stored XML of a return of a declaration (the caller checked the tenant)."""
+    row = repository.get_return(session, declaration_id=declaration_id, return_id=return_id)
+    if row is None:
+        raise NotFoundError(
+            f"no return {return_id} for declaration {declaration_id}",
+            declaration_id=str(declaration_id),
+            return_id=return_id,
+        )
+    return keyring.decrypt(row.xml_sealed).decode("utf-8", errors="replace")

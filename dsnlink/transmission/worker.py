@@ -22,29 +22,28 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from dsnlink import db
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings
-from dsnlink.contract.models import Component
-from dsnlink.contract.service import maintenance_in_progress, record_probe
-from dsnlink.observability.logging import log_context
+from dsnlink.deposit_point.client import DepositPointClient
+from dsnlink.logs.logging import log_context
+from dsnlink.outbox.models import JobStatus
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import keyring_from_settings
-from dsnlink.transmission.client import DepositPointClient
-from dsnlink.transmission.queue import JobStatus, TransmissionJob
-from dsnlink.transmission.service import (
+from dsnlink.service_status.models import Component
+from dsnlink.service_status.service import maintenance_in_progress, record_probe
+from dsnlink.transmission import repository
+from dsnlink.transmission.context import (
     StepKind,
     StepOutcome,
     TransmissionContext,
     TransmissionPolicy,
     build_client,
-    poll_returns,
-    transmit_step,
 )
+from dsnlink.transmission.inbox import poll_returns
+from dsnlink.transmission.protocol import transmit_step
 
 logger = logging.getLogger(__name__)
 
@@ -80,40 +79,24 @@ class TransmissionWorker:
     def claim(self, job_id: uuid.UUID) -> bool:
         """Take this job if it is due (or its previous worker's lease expired)."""
         now = self.clock.now()
-        table = TransmissionJob.__table__  # type: ignore[attr-defined]
         with self.context.sessions() as session:
-            result = session.execute(
-                sa.update(table)
-                .where(table.c.id == job_id, _claimable(table, now))
-                .values(
-                    status=JobStatus.RUNNING,
-                    locked_by=self.context.worker_id,
-                    locked_until=now + self.lease,
-                    updated_at=now,
-                )
+            claimed = repository.claim_job(
+                session,
+                job_id=job_id,
+                worker_id=self.context.worker_id,
+                now=now,
+                locked_until=now + self.lease,
             )
             session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return claimed
 
     def due_jobs(self, limit: int = CLAIM_BATCH) -> list[uuid.UUID]:
-        now = self.clock.now()
-        table = TransmissionJob.__table__  # type: ignore[attr-defined]
         with self.context.sessions() as session:
-            rows = session.execute(
-                sa.select(table.c.id)
-                .where(_claimable(table, now))
-                .order_by(table.c.available_at)
-                .limit(limit)
-            ).all()
-        return [row[0] for row in rows]
+            return repository.due_job_ids(session, now=self.clock.now(), limit=limit)
 
     def next_due_at(self) -> datetime | None:
         with self.context.sessions() as session:
-            return session.exec(
-                select(TransmissionJob.available_at)
-                .where(TransmissionJob.status == JobStatus.QUEUED)
-                .order_by(col(TransmissionJob.available_at))
-            ).first()
+            return repository.next_due_at(session)
 
     # --- running -------------------------------------------------------------------------------
 
@@ -143,8 +126,11 @@ class TransmissionWorker:
                 renewal.set()
                 renewer.join()
             self.finish(job_id, outcome)
-            logger.info("transmission step: %s", outcome.kind.value,
-                        extra={"outcome": outcome.kind.value, "attempted": outcome.attempted})
+            logger.info(
+                "transmission step: %s",
+                outcome.kind.value,
+                extra={"outcome": outcome.kind.value, "attempted": outcome.attempted},
+            )
         return outcome
 
     def _keep_lease(self, job_id: uuid.UUID, done: threading.Event) -> None:
@@ -156,18 +142,14 @@ class TransmissionWorker:
         instead of sending again.
         """
         interval = max(self.lease.total_seconds() / 3, 0.2)
-        table = TransmissionJob.__table__  # type: ignore[attr-defined]
         while not done.wait(interval):
             try:
                 with self.context.sessions() as session:
-                    session.execute(
-                        sa.update(table)
-                        .where(
-                            table.c.id == job_id,
-                            table.c.locked_by == self.context.worker_id,
-                            table.c.status == JobStatus.RUNNING,
-                        )
-                        .values(locked_until=self.clock.now() + self.lease)
+                    repository.renew_job_lease(
+                        session,
+                        job_id=job_id,
+                        worker_id=self.context.worker_id,
+                        locked_until=self.clock.now() + self.lease,
                     )
                     session.commit()
             except Exception:
@@ -175,26 +157,21 @@ class TransmissionWorker:
 
     def finish(self, job_id: uuid.UUID, outcome: StepOutcome) -> None:
         now = self.clock.now()
-        table = TransmissionJob.__table__  # type: ignore[attr-defined]
-        values: dict[str, object] = {
-            "locked_by": None,
-            "locked_until": None,
-            "updated_at": now,
-            "last_error": outcome.error,
-        }
         if outcome.kind is StepKind.RETRY:
-            values.update(status=JobStatus.QUEUED, available_at=outcome.at or now)
+            status, available_at = JobStatus.QUEUED, outcome.at or now
         else:
-            values["status"] = (
-                JobStatus.DONE if outcome.kind is StepKind.DONE else JobStatus.FAILED
-            )
-        if outcome.attempted:
-            values["attempts"] = table.c.attempts + 1
+            status = JobStatus.DONE if outcome.kind is StepKind.DONE else JobStatus.FAILED
+            available_at = None
         with self.context.sessions() as session:
-            session.execute(
-                sa.update(table)
-                .where(table.c.id == job_id, table.c.locked_by == self.context.worker_id)
-                .values(**values)
+            repository.finish_job(
+                session,
+                job_id=job_id,
+                worker_id=self.context.worker_id,
+                now=now,
+                status=status,
+                available_at=available_at,
+                error=outcome.error,
+                attempted=outcome.attempted,
             )
             session.commit()
 
@@ -258,21 +235,7 @@ class TransmissionWorker:
 
     def _pending(self) -> bool:
         with self.context.sessions() as session:
-            return (
-                session.exec(
-                    select(TransmissionJob.id).where(
-                        col(TransmissionJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING])
-                    )
-                ).first()
-                is not None
-            )
-
-
-def _claimable(table: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(table.c.status == JobStatus.QUEUED, table.c.available_at <= now),
-        sa.and_(table.c.status == JobStatus.RUNNING, table.c.locked_until < now),
-    )
+            return repository.has_pending_jobs(session)
 
 
 def build_worker(

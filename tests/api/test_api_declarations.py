@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings
-from dsnlink.contract import service as contract_service
-from dsnlink.contract.service import PAYSLIP_LIMIT
 from dsnlink.norm.sample import sample_bytes
 from dsnlink.security.receipts import verify_receipt
+from dsnlink.tenants import limits
 from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants.limits import PAYSLIP_LIMIT
 
 SIREN_A, NIC_A = "732829320", "00074"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -96,7 +96,7 @@ async def test_valid_upload_is_stored_encrypted_and_tracked(
     on_disk = files[0].read_bytes()
     assert body[:200] not in on_disk and b"S10.G00.00" not in on_disk
 
-    from dsnlink.declarations.service import read_file
+    from dsnlink.declarations.tracking import read_file
     from dsnlink.security.blobs import BlobStore
     from dsnlink.security.keys import keyring_from_settings
 
@@ -386,7 +386,7 @@ async def test_quota_of_payslips_per_company_per_year(
 ) -> None:
     with db.unit_of_work(db.session_factory(db_engine)) as session:
         tenant = tenants_service.get_tenant_by_reference_or_raise(session, reference="Alpha")
-        contract_service.set_tenant_limit(
+        limits.set_tenant_limit(
             session, tenant_id=tenant.id, name=PAYSLIP_LIMIT, value=5, clock=clock
         )
     assert (await upload(client, tenant_a, dsn(employees=3, month="2026-11"))).status_code == 201
@@ -457,7 +457,7 @@ async def test_announced_planned_maintenance_moves_the_cutoff_earlier(
     db_engine: Engine,
     clock: FrozenClock,
 ) -> None:
-    from dsnlink.contract.models import Maintenance
+    from dsnlink.service_status.models import Maintenance
 
     with db.unit_of_work(db.session_factory(db_engine)) as session:
         session.add(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dsnlink.cli import main
+from api.cli import main
 from dsnlink.config import get_settings
 
 

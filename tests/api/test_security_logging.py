@@ -147,7 +147,7 @@ async def test_declarant_password_in_a_failure_is_not_logged(
             f" {{'password': '{plain}', 'siret': '{data.siret}'}}"
         )
 
-    monkeypatch.setattr(declarants_route.service, "create_declarant", crashing_create)
+    monkeypatch.setattr(declarants_route.declarants, "create_declarant", crashing_create)
     response = await client.post(
         "/v1/declarants",
         headers=tenant_a.headers,
@@ -170,7 +170,7 @@ async def test_console_format_is_redacted_too(
         def crashing_create(session: Any, *, principal: Any, data: Any, **_: Any) -> Any:
             raise ValueError(f"Authorization: Bearer {tenant_a.api_key}")
 
-        monkeypatch.setattr(declarants_route.service, "create_declarant", crashing_create)
+        monkeypatch.setattr(declarants_route.declarants, "create_declarant", crashing_create)
         response = await client.post(
             "/v1/declarants",
             headers=tenant_a.headers,

@@ -10,14 +10,14 @@ from sqlalchemy.engine import Engine
 
 from dsnlink import db
 from dsnlink.clock import FrozenClock
-from dsnlink.contract import service
+from dsnlink.tenants import limits
 
 LIMIT = "https://dsnlink.example/problems/limit-exceeded"
 
 
 def _set_limit(engine: Engine, tenant: Any, name: str, value: int, clock: FrozenClock) -> None:
     with db.unit_of_work(db.session_factory(engine)) as session:
-        service.set_tenant_limit(
+        limits.set_tenant_limit(
             session, tenant_id=uuid.UUID(tenant.id), name=name, value=value, clock=clock
         )
 

@@ -14,8 +14,9 @@ from api.app import create_app
 from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.config import PLACEHOLDER_SECRET, Settings
-from dsnlink.contract import service
-from dsnlink.contract.models import Component
+from dsnlink.service_status import service as service_status
+from dsnlink.service_status.models import Component
+from tests.conftest import production_settings
 
 PROBLEM = "application/problem+json"
 OPERATOR = {"Authorization": f"Bearer {PLACEHOLDER_SECRET}"}
@@ -131,7 +132,7 @@ async def test_operator_endpoints_need_the_operator_token(
 async def test_operator_api_is_disabled_in_production_without_a_token(
     settings: Settings, db_engine: Engine, clock: FrozenClock
 ) -> None:
-    production = settings.model_copy(update={"environment": "production"})
+    production = production_settings(settings)
     app: FastAPI = create_app(production, engine=db_engine, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
@@ -139,13 +140,14 @@ async def test_operator_api_is_disabled_in_production_without_a_token(
     assert response.status_code == 403
     assert response.json()["type"] == "https://dsnlink.example/problems/operator-disabled"
 
-    configured = production.model_copy(update={"operator_token": "s3cret-operator"})
+    token = "operator-" + "".join(reversed(settings.secret_key)) + "-2026"
+    configured = production.model_copy(update={"operator_token": token})
     app = create_app(configured, engine=db_engine, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         response = await client.post(
             "/v1/operator/maintenances",
-            headers={"Authorization": "Bearer s3cret-operator"},
+            headers={"Authorization": f"Bearer {token}"},
             json=PLANNED,
         )
     assert response.status_code == 201, response.text
@@ -155,8 +157,8 @@ async def test_probes_show_on_the_status_page(
     client: httpx.AsyncClient, db_engine: Engine, clock: FrozenClock
 ) -> None:
     with db.unit_of_work(db.session_factory(db_engine)) as session:
-        service.record_probe(session, component=Component.WORKER, ok=True, at=clock.now())
-        service.record_probe(
+        service_status.record_probe(session, component=Component.WORKER, ok=True, at=clock.now())
+        service_status.record_probe(
             session,
             component=Component.DEPOSIT_POINT,
             ok=False,

@@ -10,7 +10,7 @@ import pytest
 
 from api.dashboard import session as cookies
 from api.dashboard.templating import time_left
-from dsnlink.declarations.service import declaring_month
+from dsnlink.declarations.monthly import declaring_month
 from dsnlink.tenants import passwords
 from dsnlink.tenants.errors import WeakPassword
 

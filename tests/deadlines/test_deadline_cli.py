@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from dsnlink.cli import main
+from api.cli import main
 
 
 def test_deadline_command_prints_the_worked_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from dsnlink.contract.offerings import get_offering
 from dsnlink.deadlines import DeadlineKind, compute_deadlines
 from dsnlink.deadlines.service import monthly_deadline
 from dsnlink.errors import InputError
+from dsnlink.sla.offerings import get_offering
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from dsnlink.observability.logging import configure_logging
+from dsnlink.logs.logging import configure_logging
 
 # A shorter needle could appear in any log by chance (a one-letter "secret" did): refuse it.
 MIN_LEAK_NEEDLE = 8
@@ -33,6 +33,6 @@ class CapturedLogs:
         assert self.text, "nothing was logged: the check would prove nothing"
         assert secrets, "no value to look for: the check would prove nothing"
         short = [secret for secret in secrets if len(secret) < MIN_LEAK_NEEDLE]
-        assert short == [], f"needles shorter than {MIN_LEAK_NEEDLE} characters prove nothing: {short}"
+        assert short == [], f"needles under {MIN_LEAK_NEEDLE} characters prove nothing: {short}"
         leaked = [secret for secret in secrets if secret in self.text]
         assert leaked == [], f"leaked into the logs: {leaked}"

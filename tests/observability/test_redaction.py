@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsnlink.observability.redaction import REDACTED, redact_event, scrub_text
+from dsnlink.logs.redaction import REDACTED, redact_event, scrub_text
 
 KEY = "dsnl_ab12cd34_" + "Q" * 43
 

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from benchmarks.harness import worker_settings
 from dsnlink import db
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
+from dsnlink.deposit_point.records import DeclarantIdentity
 from dsnlink.norm.sample import sample_bytes
-from dsnlink.transmission.queue import TransmissionJob
-from dsnlink.transmission.schemas import DeclarantIdentity
+from dsnlink.outbox.models import TransmissionJob
 from tests.observability.logcapture import CapturedLogs
 from tests.transmission.transmission_harness import (
     DECLARANT,
@@ -27,7 +28,6 @@ from tests.transmission.transmission_harness import (
     fast_worker,
     gateway_app,
     open_gateway,
-    worker_settings,
 )
 
 CLOCK = SystemClock()

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dsnlink.cli import build_parser
+from api.cli import build_parser
 from dsnlink.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from ops_harness import (
+from sqlalchemy.engine import make_url
+
+from benchmarks.harness import (
     DONE,
     FAST_TIMINGS,
     api_argv,
@@ -32,8 +34,6 @@ from ops_harness import (
     throwaway_database,
     wait_http,
 )
-from sqlalchemy.engine import make_url
-
 from dsnlink.norm.sample import sample_bytes
 
 pytestmark = pytest.mark.slow

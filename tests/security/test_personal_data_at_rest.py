@@ -19,17 +19,18 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from api.cli import main
 from dsnlink import db
-from dsnlink.cli import main
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings, get_settings
+from dsnlink.deposit_point.client import DepositPointClient
+from dsnlink.deposit_point.records import DownloadedReturn, ReturnRecord
 from dsnlink.norm.sample import sample_bytes
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
-from dsnlink.transmission.client import DepositPointClient
+from dsnlink.transmission.context import TransmissionContext, TransmissionPolicy
+from dsnlink.transmission.inbox import store_return
 from dsnlink.transmission.models import DepositedFlow
-from dsnlink.transmission.schemas import DownloadedReturn, ReturnRecord
-from dsnlink.transmission.service import TransmissionContext, TransmissionPolicy, store_return
 from tests.dashboard.conftest import make_tenant, register_company, sign_in_with_key
 
 SIREN, NIC = "732829320", "00074"

@@ -8,11 +8,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
+from api.cli import main
 from dsnlink import db
-from dsnlink.cli import main
 from dsnlink.config import Settings, get_settings
 from dsnlink.security.keys import Keyring
-from dsnlink.tenants import repository, service
+from dsnlink.tenants import declarants, repository, service
 from dsnlink.tenants.schemas import DeclarantCreate, Principal
 
 
@@ -114,7 +114,7 @@ def test_keys_rotate_reencrypts_passwords_with_the_new_key(
             user_id=created.admin.id,
             role=created.admin.role,  # type: ignore[arg-type]
         )
-        service.create_declarant(
+        declarants.create_declarant(
             session,
             principal=principal,
             keyring=old,
@@ -129,4 +129,4 @@ def test_keys_rotate_reencrypts_passwords_with_the_new_key(
     only_new = Keyring.from_text(new_key)
     with db.unit_of_work(db.session_factory(db_engine)) as session:
         (declarant,) = repository.all_declarants(session)
-        assert service.declarant_password(declarant, keyring=only_new) == "pw-1"
+        assert declarants.declarant_password(declarant, keyring=only_new) == "pw-1"

@@ -7,8 +7,8 @@ import io
 import pytest
 from sqlalchemy.engine import Engine
 
-from dsnlink import db
-from dsnlink.cli import main
+from api.cli import main
+from dsnlink import db, models
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings
 from dsnlink.tenants import service
@@ -53,4 +53,4 @@ def test_company_scope_table_matches_its_migration(db_engine: Engine) -> None:
 
     with db_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": mine})
-        assert compare_metadata(context, db.load_models().metadata) == []
+        assert compare_metadata(context, models.metadata) == []

@@ -6,14 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
-from transmission_harness import (
-    Gateway,
-    gateway_app,
-    mock_deposit_point,
-    open_gateway,
-    worker_settings,
-)
+from transmission_harness import Gateway, gateway_app, open_gateway
 
+from benchmarks.harness import mock_deposit_point, worker_settings
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
 

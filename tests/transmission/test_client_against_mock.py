@@ -14,19 +14,20 @@ import httpx
 import pytest
 from stdnum import luhn
 
-from dsnlink.transmission.client import DepositPointClient, Endpoints, RetryPolicy, Timeouts
-from dsnlink.transmission.errors import (
+from dsnlink.deposit_point.client import DepositPointClient
+from dsnlink.deposit_point.endpoints import Endpoints, RetryPolicy, Timeouts
+from dsnlink.deposit_point.errors import (
     AmbiguousDepositError,
     AuthenticationFailed,
     DepositRefused,
 )
-from dsnlink.transmission.returns import gateway_status, parse_return
-from dsnlink.transmission.schemas import (
+from dsnlink.deposit_point.records import (
     ConcentratorCredentials,
     DeclarantIdentity,
     GatewayStatus,
     ReportKind,
 )
+from dsnlink.deposit_point.reports import gateway_status, parse_return
 
 CONCENTRATOR = ConcentratorCredentials(
     siret="18751249600022", nom="CTR2000", prenom="concentrateur", password="azerty"

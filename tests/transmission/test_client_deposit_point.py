@@ -14,9 +14,9 @@ import respx
 
 from dsnlink import __version__
 from dsnlink.clock import FrozenClock
-from dsnlink.errors import InputError, PermanentTransmissionError, TransientTransmissionError
-from dsnlink.transmission.client import DepositPointClient, Endpoints, RetryPolicy
-from dsnlink.transmission.errors import (
+from dsnlink.deposit_point.client import DepositPointClient
+from dsnlink.deposit_point.endpoints import Endpoints, RetryPolicy
+from dsnlink.deposit_point.errors import (
     AccessDenied,
     AccountLocked,
     AmbiguousDepositError,
@@ -34,13 +34,14 @@ from dsnlink.transmission.errors import (
     ServerError,
     UntrustedReturnUrl,
 )
-from dsnlink.transmission.schemas import (
+from dsnlink.deposit_point.records import (
     AttemptOutcome,
     AttemptRecord,
     ConcentratorCredentials,
     DeclarantIdentity,
     Operation,
 )
+from dsnlink.errors import InputError, PermanentTransmissionError, TransientTransmissionError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "returns"
 BASE = "https://dp.test"

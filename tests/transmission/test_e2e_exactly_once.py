@@ -18,18 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from transmission_harness import (
-    Gateway,
-    configure_mock,
-    fast_worker,
-    mock_deposits,
-)
+from transmission_harness import Gateway, fast_worker
 
+from benchmarks.harness import configure_mock, mock_deposits
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
+from dsnlink.outbox.models import JobStatus, TransmissionJob
 from dsnlink.transmission.models import AttemptState, DepositAttempt
-from dsnlink.transmission.queue import JobStatus, TransmissionJob
-from dsnlink.transmission.service import KILL_AFTER_DEPOSIT_ENV
+from dsnlink.transmission.protocol import KILL_AFTER_DEPOSIT_ENV
 
 CLOCK = SystemClock()
 DONE = {"deposited", "conform", "anomalies"}
@@ -121,12 +117,7 @@ def _jobs_state(engine: Engine) -> list[tuple[object, ...]]:
 def _worker_env(settings: Settings, mock_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("DSNLINK_")},
-        "DSNLINK_ENVIRONMENT": "test",
-        "DSNLINK_DATA_DIR": str(settings.data_dir),
-        "DSNLINK_DATABASE_URL": settings.effective_database_url,
-        "DSNLINK_SECRET_KEY": settings.secret_key,
-        "DSNLINK_ENCRYPTION_KEYS": settings.encryption_keys or "",
-        "DSNLINK_RECEIPT_SIGNING_KEY": settings.receipt_signing_key or "",
+        **settings.to_env(),
         "DSNLINK_DEPOSIT_POINT_URL": mock_url,
         "DSNLINK_WORKER_LEASE_SECONDS": "1",
         "DSNLINK_DEPOSIT_READ_TIMEOUT_SECONDS": "2",
@@ -143,7 +134,7 @@ async def test_worker_killed_after_the_deposit_left_is_reconciled_not_resent(
 ) -> None:
     declaration_id = await gateway.upload(seed=300)
     process = subprocess.run(
-        [sys.executable, "-m", "dsnlink", "worker", "--drain", "--queue", "poll",
+        [sys.executable, "-m", "api", "worker", "--drain", "--queue", "poll",
          "--timeout", "30"],
         env=_worker_env(wsettings, mock_url, tmp_path),
         cwd=tmp_path,

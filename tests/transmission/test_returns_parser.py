@@ -8,20 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from dsnlink.transmission.errors import UnreadableReturn
-from dsnlink.transmission.returns import (
-    Transcodification,
-    describe,
-    gateway_status,
-    load_transcodification,
-    parse_return,
-)
-from dsnlink.transmission.schemas import (
+from dsnlink.deposit_point.errors import UnreadableReturn
+from dsnlink.deposit_point.records import (
     GatewayStatus,
     ReportFormat,
     ReportKind,
     ReturnStatus,
     WithholdingRate,
+)
+from dsnlink.deposit_point.reports import (
+    Transcodification,
+    describe,
+    gateway_status,
+    load_transcodification,
+    parse_return,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "returns"

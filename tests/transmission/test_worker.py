@@ -20,18 +20,16 @@ from transmission_harness import (
     FAST_CLIENT_RETRY,
     FAST_POLICY,
     Gateway,
-    configure_mock,
     fast_worker,
-    free_port,
     gateway_app,
-    mock_deposits,
     open_gateway,
 )
 
+from benchmarks.harness import configure_mock, free_port, mock_deposits
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
+from dsnlink.transmission.context import build_client
 from dsnlink.transmission.models import AttemptState, DepositAttempt
-from dsnlink.transmission.service import build_client
 from dsnlink.transmission.worker import build_worker
 
 CLOCK = SystemClock()

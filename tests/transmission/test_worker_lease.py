@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from transmission_harness import Gateway, configure_mock, fast_worker, mock_deposits
+from transmission_harness import Gateway, fast_worker
 
+from benchmarks.harness import configure_mock, mock_deposits
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
-from dsnlink.transmission.queue import TransmissionJob
+from dsnlink.outbox.models import TransmissionJob
 from dsnlink.transmission.worker import StepOutcome
 
 CLOCK = SystemClock()

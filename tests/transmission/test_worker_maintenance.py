@@ -8,16 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from transmission_harness import (
-    Gateway,
-    fast_worker,
-    mock_deposits,
-)
+from transmission_harness import Gateway, fast_worker
 
+from benchmarks.harness import mock_deposits
 from dsnlink.clock import SystemClock
 from dsnlink.config import Settings
-from dsnlink.contract.models import Component, ComponentProbe, Maintenance
-from dsnlink.transmission.queue import JobStatus, TransmissionJob
+from dsnlink.outbox.models import JobStatus, TransmissionJob
+from dsnlink.service_status.models import Component, ComponentProbe, Maintenance
 
 CLOCK = SystemClock()
 

@@ -1,1 +1,0 @@
-"""The service contract (SLA model): offerings catalogue, calendars, availability, support."""

@@ -1,0 +1,1 @@
+"""Structured logs: context fields, redaction of secrets and personal data."""

@@ -1,0 +1,1 @@
+"""Operator commands that span the domain: database, keys, backups, retention, incidents."""

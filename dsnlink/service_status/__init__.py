@@ -1,0 +1,1 @@
+"""The running service's status: incidents, maintenances, component probes, the status page."""

@@ -1,0 +1,1 @@
+"""Support requests of tenants and their deadlines (take-charge, qualification, resolution)."""

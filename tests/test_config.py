@@ -1,0 +1,93 @@
+"""Settings: one environment word, one validator of the secrets, one way to hand them to a child."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from dsnlink.config import PLACEHOLDER_SECRET, Settings
+from dsnlink.errors import InputError
+from tests.conftest import production_settings
+
+
+def test_environment_is_one_of_four_words(tmp_path: Path) -> None:
+    for word in ("development", "demo", "test", "production"):
+        assert Settings(environment=word, data_dir=tmp_path).environment == word
+    with pytest.raises(ValidationError):
+        Settings(environment="staging", data_dir=tmp_path)  # type: ignore[arg-type]
+    assert [Settings(environment=w).is_development for w in ("development", "demo", "test")] == [
+        True,
+        True,
+        True,
+    ]
+    assert not Settings(environment="production").is_development
+
+
+def test_development_accepts_placeholders() -> None:
+    development = Settings(environment="development", secret_key=PLACEHOLDER_SECRET)
+    assert development.secret_problems() == []
+    development.check_secrets()
+
+
+def test_production_refuses_every_placeholder_at_once(tmp_path: Path) -> None:
+    production = Settings(environment="production", data_dir=tmp_path)
+    with pytest.raises(InputError) as raised:
+        production.check_secrets()
+    problems = raised.value.context["problems"]
+    assert [p.split()[0] for p in problems] == [
+        "DSNLINK_SECRET_KEY",
+        "DSNLINK_CONCENTRATOR_PASSWORD",
+        "DSNLINK_DEPOSIT_POINT_URL",
+    ]
+    assert "placeholder" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("secret_key", "", "shorter than 32"),
+        ("secret_key", "x", "shorter than 32"),
+        ("secret_key", "ab" * 30, "fewer than 10 distinct"),
+        ("secret_key", "change-me-" + "0123456789abcdef" * 2, "placeholder"),
+        ("operator_token", "a", "shorter than 32"),
+        ("operator_token", PLACEHOLDER_SECRET, "placeholder"),
+        ("metrics_token", SecretStr("short-token"), "shorter than 32"),
+        ("concentrator_password", SecretStr("azerty"), "demo's or a placeholder"),
+        ("concentrator_password", SecretStr("abc12"), "shorter than 8"),
+        ("deposit_point_url", "http://127.0.0.1:8081", "on this machine"),
+        ("deposit_point_url", "http://localhost:9000/", "on this machine"),
+    ],
+)
+def test_production_refuses_each_weak_setting(
+    settings: Settings, field: str, value: object, reason: str
+) -> None:
+    strong = production_settings(settings)
+    assert strong.secret_problems() == []
+    weak = strong.model_copy(update={field: value})
+    problems = weak.secret_problems()
+    assert len(problems) == 1 and reason in problems[0], problems
+    with pytest.raises(InputError):
+        weak.check_secrets()
+
+
+def test_to_env_gives_a_child_process_the_same_settings(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured = settings.model_copy(
+        update={"metrics_token": SecretStr("m" * 40), "ready_requires_deposit_point": False}
+    )
+    env = configured.to_env()
+    assert env["DSNLINK_ENVIRONMENT"] == "test"
+    assert env["DSNLINK_METRICS_TOKEN"] == "m" * 40
+    assert env["DSNLINK_READY_REQUIRES_DEPOSIT_POINT"] == "false"
+    assert "DSNLINK_BACKUP_DIRS" not in env  # unset stays unset
+    for name in [n for n in os.environ if n.startswith("DSNLINK_")]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    rebuilt = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert rebuilt.model_dump() == configured.model_dump()
+
