@@ -11,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SERVICE_CODES = frozenset({"25", "97", "26", "94", "98"})
 CONCENTRATOR_SERVICE = "98"
 
+# Every return nature of the platform (retour codes), the ones a scripted return may carry.
+RETURN_NATURES = frozenset(
+    {
+        *("10", "11", "20", "21", "30", "31", "34", "40", "41", "44", "50", "51"),
+        *("60", "61", "62", "70", "71", "92", "93", "94", "95"),
+    }
+)
+
 # Natures the mock publishes after an accepted deposit, with their default delay in seconds.
 DEFAULT_RETURN_DELAYS: dict[str, float] = {
     "10": 0.0,
@@ -144,6 +152,15 @@ class MockConfig(BaseModel):
 
     def return_delay(self, nature: str) -> float:
         return self.return_delays.get(nature, DEFAULT_RETURN_DELAYS[nature])
+
+    def with_accounts(self, accounts: list[Account]) -> MockConfig:
+        """A copy where `accounts` win: same person (SIRET, nom, prénom) replaced, others kept."""
+        kept = [
+            known
+            for known in self.accounts
+            if not any(new.same_person(known.siret, known.nom, known.prenom) for new in accounts)
+        ]
+        return self.model_copy(update={"accounts": [*accounts, *kept]})
 
     def updated(self, changes: dict[str, object]) -> MockConfig:
         """A validated copy with `changes` applied (unknown keys are refused)."""
