@@ -207,33 +207,6 @@ def _api_routes(app: FastAPI, point: DepositPoint) -> None:
     for version in VERSIONS:
         _versioned_routes(route, point, version)
 
-    @route("/lister-retours-concentrateur/1.0/{debut}", ["GET"])
-    async def retours_concentrateur(request: Request, debut: str) -> Response:
-        return _concentrator_returns(request, debut, None)
-
-    @route("/lister-retours-concentrateur/1.0/{debut}/{fin}", ["GET"])
-    async def retours_concentrateur_fin(request: Request, debut: str, fin: str) -> Response:
-        return _concentrator_returns(request, debut, fin)
-
-    def _concentrator_returns(request: Request, debut: str, fin: str | None) -> Response:
-        try:
-            start, end = point.dates(debut, fin)
-            _check_accept(request)
-            caller = point.caller(
-                request.headers.get("authorization"), needs_declarant=False, concentrator_only=True
-            )
-            point.check_window(start, end, limit_minutes=CONCENTRATOR_WINDOW)
-            listed = point.concentrator_returns(caller, start, end)
-        except ApiError as error:
-            return _error(point, request, error)
-        return _respond(
-            point,
-            request,
-            _returns_xml(request, point, listed),
-            no_cache=True,
-            headers=_accept_ranges(CONCENTRATOR_WINDOW),
-        )
-
     @route("/telecharger-retour/1.0/{idflux}/{idretour}", ["GET"])
     async def telecharger(request: Request, idflux: str, idretour: str) -> Response:
         try:
@@ -323,6 +296,27 @@ def _versioned_routes(route: Any, point: DepositPoint, version: str) -> None:
         except ApiError as error:
             return _error(point, request, error)
         return _listed(request, listed, headers=_accept_ranges(DECLARANT_WINDOW))
+
+    @route(f"/lister-retours-concentrateur/{version}/{{debut}}", ["GET"])
+    async def retours_concentrateur(request: Request, debut: str) -> Response:
+        return _concentrator_returns(request, debut, None)
+
+    @route(f"/lister-retours-concentrateur/{version}/{{debut}}/{{fin}}", ["GET"])
+    async def retours_concentrateur_fin(request: Request, debut: str, fin: str) -> Response:
+        return _concentrator_returns(request, debut, fin)
+
+    def _concentrator_returns(request: Request, debut: str, fin: str | None) -> Response:
+        try:
+            start, end = point.dates(debut, fin)
+            _check_accept(request)
+            caller = point.caller(
+                request.headers.get("authorization"), needs_declarant=False, concentrator_only=True
+            )
+            point.check_window(start, end, limit_minutes=CONCENTRATOR_WINDOW)
+            listed = point.concentrator_returns(caller, start, end)
+        except ApiError as error:
+            return _error(point, request, error)
+        return _listed(request, listed, headers=_accept_ranges(CONCENTRATOR_WINDOW))
 
     @route(f"/lister-retours-flux/{version}/{{idflux}}", ["GET"])
     async def retours_flux(request: Request, idflux: str) -> Response:
