@@ -45,6 +45,8 @@ FORCED_BAN = Anomaly(
 )
 # As in the reference mock: a deposit containing this word answers 500 (and stores nothing).
 KABOOM = b"KABOOM"
+# Likewise a flow id (lister-retours-flux) or return id (telecharger-retour) of "kaboom".
+KABOOM_ID = "kaboom"
 FORCED_ARE = ("B1-105-99", "Dépôt refusé : refus forcé par la configuration du bouchon.")
 
 
@@ -431,12 +433,16 @@ class DepositPoint:
         return self._returns(lambda flow: flow.concentrator_siret == siret, start, end)
 
     def flow_returns(self, caller: Caller, idflux: str) -> list[ListedReturn]:
+        if idflux == KABOOM_ID:
+            raise ApiError(500)
         flow = self.visible_flow(caller, idflux)
         return self._returns(lambda candidate: candidate is flow, None, None)
 
     def download(self, caller: Caller, idflux: str, idretour: str) -> ReturnVersion:
         if len(idretour) > MAX_IDRETOUR:
             raise ApiError(422)
+        if idretour == KABOOM_ID:
+            raise ApiError(500)
         flow = self.visible_flow(caller, idflux)
         now = self.clock.now()
         for item in flow.returns:

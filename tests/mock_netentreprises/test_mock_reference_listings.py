@@ -434,3 +434,21 @@ async def test_the_admin_api_keeps_json_errors(client: httpx.AsyncClient) -> Non
     response = await client.get("/_mock/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/lister-retours-flux/1.0/kaboom",
+        "/lister-retours-flux/2.0/kaboom",
+        "/telecharger-retour/1.0/kaboom/kaboom",
+    ],
+    ids=["rechercher500Test-1.0", "rechercher500Test-2.0", "telecharger500Test"],
+)
+async def test_kaboom_ids_are_500_after_the_token(
+    client: httpx.AsyncClient, jeton: str, path: str
+) -> None:
+    assert (await _get(client, path, None)).status_code == 401
+    response = await _get(client, path, jeton)
+    assert response.status_code == 500
+    assert_empty(response)
