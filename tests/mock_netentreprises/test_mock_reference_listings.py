@@ -452,3 +452,34 @@ async def test_kaboom_ids_are_500_after_the_token(
     response = await _get(client, path, jeton)
     assert response.status_code == 500
     assert_empty(response)
+
+
+@BOTH
+@pytest.mark.parametrize(
+    ("mode", "accept_encoding"),
+    [("jeton", None), ("ctr", None), ("jeton", "gzip")],
+    ids=[
+        "rechercher200ParDeclarantTest",
+        "rechercher200ParConcentrateurTest",
+        "rechercher200AcceptEncodingGZIPTest",
+    ],
+)
+async def test_RechercherRetoursParFlux_200(
+    client: httpx.AsyncClient,
+    modes: dict[str, str],
+    version: str,
+    mode: str,
+    accept_encoding: str | None,
+) -> None:
+    if mode == "ctr":
+        idflux = await _deposit(client, modes["ctr_declarant"])
+        authorization = f"DSNLogin concentrateur={modes['ctr']}"
+    else:
+        idflux = await _deposit(client, modes["jeton"])
+        authorization = modes["jeton"]
+    response = await _get(
+        client, f"/lister-retours-flux/{version}/{idflux}", authorization, accept_encoding
+    )
+    _assert_listing_200(response, version, None)
+    assert response.headers.get("content-encoding") == accept_encoding
+    assert _flux(response, version) == [(idflux, ["10"])]
