@@ -107,11 +107,20 @@ async def test_rechercher422Plage_before_any_token(
 
 
 @BOTH
-@pytest.mark.parametrize("path", DECLARANT_PATHS)
+@pytest.mark.parametrize(
+    ("path", "mode"),
+    [
+        ("lister-depots", "jeton"),
+        ("lister-depots", "ctr_declarant"),
+        ("lister-retours-declarant", "jeton"),
+        ("lister-retours-concentrateur", "ctr"),
+    ],
+)
 async def test_rechercher429PlageTropGrandeTest(
-    client: httpx.AsyncClient, jeton: str, version: str, path: str
+    client: httpx.AsyncClient, modes: dict[str, str], version: str, path: str, mode: str
 ) -> None:
-    response = await _get(client, f"/{path}/{version}/{TOO_WIDE}", jeton)
+    authorization = f"DSNLogin concentrateur={modes['ctr']}" if mode == "ctr" else modes[mode]
+    response = await _get(client, f"/{path}/{version}/{TOO_WIDE}", authorization)
     assert response.status_code == 429
     assert_empty(response)
 
@@ -256,6 +265,17 @@ async def test_retours_flux_errors(
 ) -> None:
     response = await _get(client, f"/lister-retours-flux/{version}/{idflux}", jeton)
     assert response.status_code == status
+    assert_empty(response)
+
+
+@BOTH
+async def test_retours_flux_rechercher406AcceptEncodingMauvaisTest(
+    client: httpx.AsyncClient, jeton: str, version: str
+) -> None:
+    idflux = await _deposit(client, jeton)
+    path = f"/lister-retours-flux/{version}/{idflux}"
+    response = await _get(client, path, jeton, accept_encoding="deflate")
+    assert response.status_code == 406
     assert_empty(response)
 
 
