@@ -23,7 +23,7 @@ from mock_netentreprises.config import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mock_netentreprises",
-        description="Mock of the net-entreprises.fr API DSN deposit point (/1.0/, XML).",
+        description="Mock of the net-entreprises.fr API DSN deposit point (/1.0/ XML, /2.0/ JSON).",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

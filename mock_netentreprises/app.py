@@ -1,4 +1,4 @@
-"""HTTP edge of the mock deposit point: the API DSN `/1.0/` (XML) plus the `/_mock/` admin API."""
+"""HTTP edge of the mock deposit point: the API DSN (`/1.0/` XML, `/2.0/` JSON) and `/_mock/`."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from mock_netentreprises.store import Flow, ReturnStatus, Store
 
 IDENTIFIANTS = ("siret", "nom", "prenom", "motdepasse", "service")
 FIELD_LIMITS = {"siret": 14, "nom": 64, "prenom": 39, "motdepasse": 30, "service": 2}
-LISTING_FRESHNESS = timedelta(minutes=2)
+# The platform's Expires on every 200: do not repeat the same query before then.
+ANSWER_FRESHNESS = timedelta(minutes=2)
 ADMIN_PREFIX = "/_mock"
 XML = "application/xml"
 JSON = "application/json"
@@ -64,7 +65,7 @@ def create_app(
     )
     app = FastAPI(
         title="mock net-entreprises API DSN",
-        description="Stand-in for the deposit point of net-entreprises.fr (API DSN /1.0/).",
+        description="Stand-in for the net-entreprises.fr deposit point (API DSN /1.0/ and /2.0/).",
         docs_url=f"{ADMIN_PREFIX}/docs",
         openapi_url=f"{ADMIN_PREFIX}/openapi.json",
         redoc_url=None,
@@ -139,7 +140,7 @@ def _respond(
         # Set as a header so Starlette does not add "; charset=utf-8" to a text/* return.
         all_headers["Content-Type"] = media_type
     if status == 200:
-        moment = point.clock.now() + LISTING_FRESHNESS
+        moment = point.clock.now() + ANSWER_FRESHNESS
         all_headers["Expires"] = format_datetime(moment, usegmt=True)
     if no_cache:
         all_headers["Cache-Control"] = "no-cache"
