@@ -34,6 +34,8 @@ from mock_netentreprises.store import Flow, ReturnStatus, Store
 
 IDENTIFIANTS = ("siret", "nom", "prenom", "motdepasse", "service")
 FIELD_LIMITS = {"siret": 14, "nom": 64, "prenom": 39, "motdepasse": 30, "service": 2}
+MSA_IDENTIFIANTS = ("identifiant", "motdepasse")
+MSA_FIELD_LIMIT = 30
 # The platform's Expires on every 200: do not repeat the same query before then.
 ANSWER_FRESHNESS = timedelta(minutes=2)
 ADMIN_PREFIX = "/_mock"
@@ -205,6 +207,19 @@ def _api_routes(app: FastAPI, point: DepositPoint) -> None:
             point, request, token.value.encode("ascii"), media_type=TOKEN_TYPE, compress=False
         )
 
+    @route("/authentifier/2.0/", ["POST"])
+    async def authentifier_msa(request: Request) -> Response:
+        try:
+            _check_content_type(request, LOGIN_TYPES)
+            _check_accept(request)
+            fields = _msa_identifiants(await _login_body(request))
+            token = point.authenticate_msa(**fields)
+        except ApiError as error:
+            return _error(point, request, error)
+        return _respond(
+            point, request, token.value.encode("ascii"), media_type=TOKEN_TYPE, compress=False
+        )
+
     for version in VERSIONS:
         _versioned_routes(route, point, version)
 
@@ -344,20 +359,44 @@ def _accept_ranges(minutes: int) -> dict[str, str]:
     return {"Accept-Ranges": f"minutes=0-{minutes}"}
 
 
-def _identifiants(body: bytes) -> dict[str, str]:
-    """The five fields of `<identifiants>`, in the spec's order; 400 unparsable, 422 invalid.
+async def _login_body(request: Request) -> bytes:
+    """The MSA login body, gzip-decoded when declared so (the reference's MSA tests send it so)."""
+    body = await request.body()
+    if request.headers.get("content-encoding", "").strip().casefold() != "gzip":
+        return body
+    try:
+        return gzip.decompress(body)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ApiError(400) from exc
 
-    An XML declaration and indentation are accepted (JAXB writes both, as the reference's tests).
-    """
+
+def _msa_identifiants(body: bytes) -> dict[str, str]:
+    """`<identifiants><identifiant/><motdepasse/></identifiants>`: 400 unparsable, 422 invalid."""
+    fields = _xml_fields(body, MSA_IDENTIFIANTS)
+    if any(not value or len(value) > MSA_FIELD_LIMIT for value in fields.values()):
+        raise ApiError(422)
+    return fields
+
+
+def _xml_fields(body: bytes, names: tuple[str, ...]) -> dict[str, str]:
+    """The text of root `identifiants`' children, which must be exactly `names` in order."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
         raise ApiError(400) from exc
     children = [child for child in root if isinstance(child.tag, str)]
-    if root.tag != "identifiants" or tuple(child.tag for child in children) != IDENTIFIANTS:
+    if root.tag != "identifiants" or tuple(child.tag for child in children) != names:
         raise ApiError(422)
-    fields = {child.tag: (child.text or "").strip() for child in children}
+    return {child.tag: (child.text or "").strip() for child in children}
+
+
+def _identifiants(body: bytes) -> dict[str, str]:
+    """The five fields of `<identifiants>`, in the spec's order; 400 unparsable, 422 invalid.
+
+    An XML declaration and indentation are accepted (JAXB writes both, as the reference's tests).
+    """
+    fields = _xml_fields(body, IDENTIFIANTS)
     for name, value in fields.items():
         limit = FIELD_LIMITS[name]
         too_long = len(value) != limit if name == "siret" else len(value) > limit

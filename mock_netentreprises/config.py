@@ -39,8 +39,11 @@ class Account(BaseModel):
     nom: str = Field(min_length=1, max_length=64)
     prenom: str = Field(min_length=1, max_length=39)
     motdepasse: str = Field(min_length=1, max_length=30)
-    services: list[str] = Field(default_factory=lambda: ["25", "97"])
+    services: list[str] = Field(default_factory=lambda: ["25", "97"], min_length=1)
     password_expired: bool = False
+    identifiant: str | None = Field(
+        default=None, min_length=1, max_length=30, description="MSA user name (MSA login)"
+    )
 
     @field_validator("services")
     @classmethod
@@ -76,6 +79,15 @@ DEFAULT_ACCOUNTS: tuple[Account, ...] = (
         prenom="concentrateur",
         motdepasse="azerty",
         services=["98"],
+    ),
+    # The reference's MSA user; a person of its own, so it never shadows the declarant above.
+    Account(
+        siret="99900000300015",
+        nom="wallace",
+        prenom="william",
+        motdepasse="azerty",
+        services=["26", "94"],
+        identifiant="wwallace",
     ),
 )
 

@@ -34,6 +34,7 @@ REALM_PASSWORD_EXPIRED = 'Basic realm="Expiration du mot de passe"'
 REALM_NOT_REGISTERED = 'DSNLogin realm="Utilisateur non-inscrit au service"'
 REALM_BAD_TOKEN = 'DSNLogin realm="Jeton manquant ou invalide"'
 REALM_TOKEN_EXPIRED = 'DSNLogin realm="Expiration du jeton"'
+REALM_MSA = 'Basic realm="msa.fr"'
 
 DATE_FORMAT = "%Y%m%d%H%M%S"
 DECLARANT_WINDOW = 60
@@ -144,6 +145,23 @@ class DepositPoint:
         account = self._find_account(siret, nom, prenom)
         if account is None:
             raise ApiError(401, realm=REALM_BAD_CREDENTIALS)
+        self._check_password(account, motdepasse, realm=REALM_BAD_CREDENTIALS)
+        if service not in account.services:
+            raise ApiError(401, realm=REALM_NOT_REGISTERED)
+        return self._issue_token(account, service)
+
+    def authenticate_msa(self, *, identifiant: str, motdepasse: str) -> Token:
+        """The MSA login (`/authentifier/2.0/`): an MSA user name instead of SIRET/nom/prénom."""
+        if identifiant.casefold() == "kaboom":
+            raise ApiError(500)
+        account = next((a for a in self.config.accounts if a.identifiant == identifiant), None)
+        if account is None:
+            raise ApiError(401, realm=REALM_MSA)
+        self._check_password(account, motdepasse, realm=REALM_MSA)
+        return self._issue_token(account, account.services[0])
+
+    def _check_password(self, account: Account, motdepasse: str, *, realm: str) -> None:
+        """401 on a wrong password, 403 once locked (lock_after failures in a row)."""
         key = (account.siret, account.nom.casefold(), account.prenom.casefold())
         now = self.clock.now()
         with self.store.lock:
@@ -156,20 +174,20 @@ class DepositPoint:
                 if failures >= self.config.lock_after:
                     self.store.locked_until[key] = now + timedelta(seconds=self.config.lock_seconds)
                     self.store.failed_logins[key] = 0
-                raise ApiError(401, realm=REALM_BAD_CREDENTIALS)
+                raise ApiError(401, realm=realm)
             self.store.failed_logins.pop(key, None)
             self.store.locked_until.pop(key, None)
         if account.password_expired:
             raise ApiError(401, realm=REALM_PASSWORD_EXPIRED)
-        if service not in account.services:
-            raise ApiError(401, realm=REALM_NOT_REGISTERED)
+
+    def _issue_token(self, account: Account, service: str) -> Token:
         token = Token(
             value=self.store.new_token(),
             siret=account.siret,
             nom=account.nom,
             prenom=account.prenom,
             service=service,
-            expires_at=now + timedelta(seconds=self.config.token_lifetime),
+            expires_at=self.clock.now() + timedelta(seconds=self.config.token_lifetime),
         )
         with self.store.lock:
             self.store.tokens[token.value] = token

@@ -73,7 +73,7 @@ def test_flags_map_to_the_config(tmp_path: Path) -> None:
     assert config.overwrite_after is None
     assert config.seed == 3
     assert config.accounts[0].siret == "73282932000074"
-    assert len(config.accounts) == 3
+    assert len(config.accounts) == 4
 
 
 async def test_an_accounts_file_overrides_a_built_in_identity(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ async def test_an_accounts_file_overrides_a_built_in_identity(tmp_path: Path) ->
     changed = {"siret": siret, "nom": nom.upper(), "prenom": prenom, "motdepasse": "Nouveau01"}
     accounts.write_text(json.dumps([{**changed, "services": ["25"]}]))
     config = config_from_args(build_parser().parse_args(["--accounts", str(accounts)]))
-    assert len(config.accounts) == 2
+    assert len(config.accounts) == 3
     transport = httpx.ASGITransport(app=create_app(config))
     async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
         for password, service, status in [

@@ -151,6 +151,120 @@ async def test_authentifier500Test(client: httpx.AsyncClient) -> None:
     assert_empty(response)
 
 
+# --- AuthentifierMSATest (`/authentifier/2.0`) ---------------------------------------------------
+
+MSA_AUTH = "/authentifier/2.0"
+
+
+def _msa_body(identifiant: str | None, motdepasse: str | None) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', "<identifiants>"]
+    if identifiant is not None:
+        lines.append(f"    <identifiant>{identifiant}</identifiant>")
+    if motdepasse is not None:
+        lines.append(f"    <motdepasse>{motdepasse}</motdepasse>")
+    return ("\n".join([*lines, "</identifiants>"]) + "\n").encode()
+
+
+async def _msa(
+    client: httpx.AsyncClient,
+    identifiant: str | None,
+    motdepasse: str | None,
+    *,
+    content_type: str = "application/xml",
+    accept_encoding: str | None = None,
+) -> httpx.Response:
+    """As RESTEasy sends it with a gzip Variant: the body gzip-encoded."""
+    return await send(
+        client,
+        "POST",
+        MSA_AUTH,
+        content=gzip.compress(_msa_body(identifiant, motdepasse)),
+        headers={"Content-Type": content_type, "Content-Encoding": "gzip"},
+        accept_encoding=accept_encoding,
+    )
+
+
+async def test_msa_authentifier200Test_gives_a_token_the_api_accepts(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await _msa(client, "wwallace", "azerty")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert "content-encoding" not in response.headers
+    authorization = f"DSNLogin jeton={response.content.decode('ascii')}"
+    deposit = await _deposit(client, authorization)
+    assert deposit.status_code == 200
+    listing = await client.get(
+        "/lister-depots/1.0/20260310095500", headers={"Authorization": authorization}
+    )
+    assert etree.fromstring(listing.content).findtext("declarant/nom") == "wallace"
+
+
+async def test_msa_login_body_may_also_be_plain(client: httpx.AsyncClient) -> None:
+    response = await send(
+        client,
+        "POST",
+        MSA_AUTH,
+        content=_msa_body("wwallace", "azerty"),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("identifiant", "motdepasse"),
+    [("wwallace", "qwerty"), ("sseagal", "azerty")],
+    ids=["authentifier401ErreurAuthentificationTest", "authentifier401NonInscritTest"],
+)
+async def test_msa_401_is_basic_realm_msa(
+    client: httpx.AsyncClient, identifiant: str, motdepasse: str
+) -> None:
+    response = await _msa(client, identifiant, motdepasse)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="msa.fr"'
+    assert_empty(response)
+
+
+@pytest.mark.parametrize(
+    ("identifiant", "motdepasse"),
+    [
+        (None, "azerty"),
+        ("wwalz0123456789012345678901234567890", "azerty"),
+        ("wwallace", None),
+        ("wwallace", "0123456789012345678901234567890"),
+    ],
+    ids=[
+        "authentifier422IdentifiantNullTest",
+        "authentifier422IdentifiantTropLongTest",
+        "authentifier422MotdepasseNullTest",
+        "authentifier422MotdepasseTropLongTest",
+    ],
+)
+async def test_msa_422(
+    client: httpx.AsyncClient, identifiant: str | None, motdepasse: str | None
+) -> None:
+    response = await _msa(client, identifiant, motdepasse)
+    assert response.status_code == 422
+    assert_empty(response)
+
+
+async def test_msa_authentifier406AcceptEncodingMauvaisTest(client: httpx.AsyncClient) -> None:
+    response = await _msa(client, "wwallace", "azerty", accept_encoding="deflate")
+    assert response.status_code == 406
+
+
+async def test_msa_authentifier415ContentTypeMauvaisTest(client: httpx.AsyncClient) -> None:
+    response = await _msa(client, "wwallace", "azerty", content_type="text/plain")
+    assert response.status_code == 415
+    assert_empty(response)
+
+
+async def test_msa_authentifier500Test(client: httpx.AsyncClient) -> None:
+    response = await _msa(client, "kaboom", "kaboom")
+    assert response.status_code == 500
+    assert_empty(response)
+
+
 # --- DeposerDsnNetETest and DeposerDsnNetETest2 -------------------------------------------------
 
 VERSIONS = pytest.mark.parametrize(

@@ -437,7 +437,7 @@ async def test_telecharger401(
     [
         ("GET", "/nulle-part", 404),
         ("GET", "/lister-depots/3.0/20260310095100", 404),
-        ("POST", "/authentifier/2.0/", 404),
+        ("POST", "/authentifier/3.0/", 404),
         ("GET", "/deposer-dsn/1.0/", 405),
         ("DELETE", "/lister-retours-flux/1.0/abc", 405),
     ],
