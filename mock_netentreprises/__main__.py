@@ -23,7 +23,7 @@ from mock_netentreprises.config import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mock_netentreprises",
-        description="Mock of the net-entreprises.fr API DSN deposit point (/1.0/, XML).",
+        description="Mock of the net-entreprises.fr API DSN deposit point (/1.0/ XML, /2.0/ JSON).",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, help="seconds added to every API call")
     parser.add_argument("--hang-rate", type=float, help="share of API calls that hang")
     parser.add_argument("--hang-seconds", type=float, help="how long a hanging call sleeps")
-    parser.add_argument("--token-lifetime", type=float, help="token lifetime in seconds")
+    parser.add_argument(
+        "--token-lifetime",
+        type=float,
+        help="seconds a token stays valid (the login's Expires header stays 2 min)",
+    )
     parser.add_argument("--lock-after", type=int, help="failed logins that lock an account")
     parser.add_argument(
         "--return-delay",
@@ -94,9 +98,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         values["return_delays"] = delays
     config = MockConfig.model_validate(values)
     if args.accounts is not None:
-        config = config.model_copy(
-            update={"accounts": [*config.accounts, *load_accounts(args.accounts)]}
-        )
+        config = config.with_accounts(load_accounts(args.accounts))
     return config
 
 

@@ -11,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SERVICE_CODES = frozenset({"25", "97", "26", "94", "98"})
 CONCENTRATOR_SERVICE = "98"
 
+# Every return nature of the platform (retour codes), the ones a scripted return may carry.
+RETURN_NATURES = frozenset(
+    {
+        *("10", "11", "20", "21", "30", "31", "34", "40", "41", "44", "50", "51"),
+        *("60", "61", "62", "70", "71", "92", "93", "94", "95"),
+    }
+)
+
 # Natures the mock publishes after an accepted deposit, with their default delay in seconds.
 DEFAULT_RETURN_DELAYS: dict[str, float] = {
     "10": 0.0,
@@ -31,8 +39,11 @@ class Account(BaseModel):
     nom: str = Field(min_length=1, max_length=64)
     prenom: str = Field(min_length=1, max_length=39)
     motdepasse: str = Field(min_length=1, max_length=30)
-    services: list[str] = Field(default_factory=lambda: ["25", "97"])
+    services: list[str] = Field(default_factory=lambda: ["25", "97"], min_length=1)
     password_expired: bool = False
+    identifiant: str | None = Field(
+        default=None, min_length=1, max_length=30, description="MSA user name (MSA login)"
+    )
 
     @field_validator("services")
     @classmethod
@@ -68,6 +79,15 @@ DEFAULT_ACCOUNTS: tuple[Account, ...] = (
         prenom="concentrateur",
         motdepasse="azerty",
         services=["98"],
+    ),
+    # The reference's MSA user; a person of its own, so it never shadows the declarant above.
+    Account(
+        siret="99900000300015",
+        nom="wallace",
+        prenom="william",
+        motdepasse="azerty",
+        services=["26", "94"],
+        identifiant="wwallace",
     ),
 )
 
@@ -144,6 +164,15 @@ class MockConfig(BaseModel):
 
     def return_delay(self, nature: str) -> float:
         return self.return_delays.get(nature, DEFAULT_RETURN_DELAYS[nature])
+
+    def with_accounts(self, accounts: list[Account]) -> MockConfig:
+        """A copy where `accounts` win: same person (SIRET, nom, prénom) replaced, others kept."""
+        kept = [
+            known
+            for known in self.accounts
+            if not any(new.same_person(known.siret, known.nom, known.prenom) for new in accounts)
+        ]
+        return self.model_copy(update={"accounts": [*accounts, *kept]})
 
     def updated(self, changes: dict[str, object]) -> MockConfig:
         """A validated copy with `changes` applied (unknown keys are refused)."""

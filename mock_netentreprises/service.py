@@ -34,6 +34,7 @@ REALM_PASSWORD_EXPIRED = 'Basic realm="Expiration du mot de passe"'
 REALM_NOT_REGISTERED = 'DSNLogin realm="Utilisateur non-inscrit au service"'
 REALM_BAD_TOKEN = 'DSNLogin realm="Jeton manquant ou invalide"'
 REALM_TOKEN_EXPIRED = 'DSNLogin realm="Expiration du jeton"'
+REALM_MSA = 'Basic realm="msa.fr"'
 
 DATE_FORMAT = "%Y%m%d%H%M%S"
 DECLARANT_WINDOW = 60
@@ -43,6 +44,10 @@ MAX_IDRETOUR = 10
 FORCED_BAN = Anomaly(
     "MOCK-01", "Anomalie bloquante forcée par la configuration du bouchon (force=BAN)."
 )
+# As in the reference mock: a deposit containing this word answers 500 (and stores nothing).
+KABOOM = b"KABOOM"
+# Likewise a flow id (lister-retours-flux) or return id (telecharger-retour) of "kaboom".
+KABOOM_ID = "kaboom"
 FORCED_ARE = ("B1-105-99", "Dépôt refusé : refus forcé par la configuration du bouchon.")
 
 
@@ -114,12 +119,7 @@ class DepositPoint:
 
     def register_account(self, account: Account) -> None:
         with self._config_lock:
-            others = [
-                a
-                for a in self.config.accounts
-                if not a.same_person(account.siret, account.nom, account.prenom)
-            ]
-            self.config = self.config.model_copy(update={"accounts": [*others, account]})
+            self.config = self.config.with_accounts([account])
 
     def reset(self) -> None:
         with self._config_lock:
@@ -145,6 +145,23 @@ class DepositPoint:
         account = self._find_account(siret, nom, prenom)
         if account is None:
             raise ApiError(401, realm=REALM_BAD_CREDENTIALS)
+        self._check_password(account, motdepasse, realm=REALM_BAD_CREDENTIALS)
+        if service not in account.services:
+            raise ApiError(401, realm=REALM_NOT_REGISTERED)
+        return self._issue_token(account, service)
+
+    def authenticate_msa(self, *, identifiant: str, motdepasse: str) -> Token:
+        """The MSA login (`/authentifier/2.0/`): an MSA user name instead of SIRET/nom/prénom."""
+        if identifiant.casefold() == "kaboom":
+            raise ApiError(500)
+        account = next((a for a in self.config.accounts if a.identifiant == identifiant), None)
+        if account is None:
+            raise ApiError(401, realm=REALM_MSA)
+        self._check_password(account, motdepasse, realm=REALM_MSA)
+        return self._issue_token(account, account.services[0])
+
+    def _check_password(self, account: Account, motdepasse: str, *, realm: str) -> None:
+        """401 on a wrong password, 403 once locked (lock_after failures in a row)."""
         key = (account.siret, account.nom.casefold(), account.prenom.casefold())
         now = self.clock.now()
         with self.store.lock:
@@ -157,20 +174,20 @@ class DepositPoint:
                 if failures >= self.config.lock_after:
                     self.store.locked_until[key] = now + timedelta(seconds=self.config.lock_seconds)
                     self.store.failed_logins[key] = 0
-                raise ApiError(401, realm=REALM_BAD_CREDENTIALS)
+                raise ApiError(401, realm=realm)
             self.store.failed_logins.pop(key, None)
             self.store.locked_until.pop(key, None)
         if account.password_expired:
             raise ApiError(401, realm=REALM_PASSWORD_EXPIRED)
-        if service not in account.services:
-            raise ApiError(401, realm=REALM_NOT_REGISTERED)
+
+    def _issue_token(self, account: Account, service: str) -> Token:
         token = Token(
             value=self.store.new_token(),
             siret=account.siret,
             nom=account.nom,
             prenom=account.prenom,
             service=service,
-            expires_at=now + timedelta(seconds=self.config.token_lifetime),
+            expires_at=self.clock.now() + timedelta(seconds=self.config.token_lifetime),
         )
         with self.store.lock:
             self.store.tokens[token.value] = token
@@ -224,6 +241,8 @@ class DepositPoint:
     def deposit(self, caller: Caller, raw: bytes) -> DepositOutcome:
         """Store a flow and schedule its returns; the report is the AEE or the ARE."""
         assert caller.declarant is not None
+        if KABOOM in raw:
+            raise ApiError(500)
         config = self.config
         now = self.clock.now()
         refusal = dsnfile.refusal(raw, max_bytes=config.max_deposit_bytes)
@@ -343,18 +362,61 @@ class DepositPoint:
             ],
         )
 
+    def attach_return(
+        self,
+        idflux: str,
+        *,
+        nature: str,
+        ops: str | None,
+        statut: ReturnStatus,
+        body: bytes,
+        media_type: str,
+        delay_seconds: float = 0.0,
+        replace: bool = False,
+    ) -> tuple[Return, ReturnVersion] | None:
+        """Publish a scripted return on a flow, keyed by (nature, ops) like the platform's.
+
+        A return of the same key gets a new version under its id (an overwrite); `replace` drops
+        that key's other versions first (published or scheduled). None when the flow is unknown.
+        """
+        when = self.clock.now() + timedelta(seconds=delay_seconds)
+        version = ReturnVersion(when, statut, "scripted", body, media_type)
+        with self.store.lock:
+            flow = self.store.flows.get(idflux)
+            if flow is None:
+                return None
+            item = next((r for r in flow.returns if (r.nature, r.ops) == (nature, ops)), None)
+            if item is None:
+                item = self._return(nature, ops, [])
+                flow.returns.append(item)
+            if replace:
+                item.versions.clear()
+            item.versions.append(version)
+            item.versions.sort(key=lambda v: v.published_at)
+            self.store.save()
+        return item, version
+
     # --- tracking ------------------------------------------------------------------------
 
-    def window(
-        self, debut: str, fin: str | None, *, limit_minutes: int
-    ) -> tuple[datetime, datetime]:
+    def dates(self, debut: str, fin: str | None) -> tuple[datetime, datetime]:
+        """The search range of a listing path (422 when unreadable), checked before the token
+        as the reference does."""
         start = self._parse_date(debut)
         end = self._parse_date(fin) if fin is not None else self.clock.now()
         if end < start:
             raise ApiError(422)
+        return start, end
+
+    @staticmethod
+    def check_window(start: datetime, end: datetime, *, limit_minutes: int) -> None:
         if end - start > timedelta(minutes=limit_minutes):
             raise ApiError(429, headers={"Accept-Ranges": f"minutes=0-{limit_minutes}"})
-        return start, end
+
+    @staticmethod
+    def check_ids(idflux: str, idretour: str | None = None) -> None:
+        """422 for an over-long flow or return id, before the token is looked at."""
+        if len(idflux) > MAX_IDFLUX or (idretour is not None and len(idretour) > MAX_IDRETOUR):
+            raise ApiError(422)
 
     def _parse_date(self, value: str) -> datetime:
         if len(value) != 14 or not value.isdigit():
@@ -389,19 +451,23 @@ class DepositPoint:
         return self._returns(lambda flow: flow.concentrator_siret == siret, start, end)
 
     def flow_returns(self, caller: Caller, idflux: str) -> list[ListedReturn]:
+        if idflux == KABOOM_ID:
+            raise ApiError(500)
         flow = self.visible_flow(caller, idflux)
         return self._returns(lambda candidate: candidate is flow, None, None)
 
-    def download(self, caller: Caller, idflux: str, idretour: str) -> bytes:
+    def download(self, caller: Caller, idflux: str, idretour: str) -> ReturnVersion:
         if len(idretour) > MAX_IDRETOUR:
             raise ApiError(422)
+        if idretour == KABOOM_ID:
+            raise ApiError(500)
         flow = self.visible_flow(caller, idflux)
         now = self.clock.now()
         for item in flow.returns:
             if item.id == idretour:
                 version = item.visible(now, self._retention)
                 if version is not None:
-                    return version.body
+                    return version
         raise ApiError(404)
 
     def visible_flow(self, caller: Caller, idflux: str) -> Flow:

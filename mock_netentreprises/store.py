@@ -34,6 +34,7 @@ class ReturnVersion:
     statut: ReturnStatus
     kind: str
     body: bytes
+    media_type: str = "application/xml"
 
 
 @dataclass
@@ -176,6 +177,7 @@ def _flow_to_json(flow: Flow) -> dict[str, Any]:
                         "statut": str(v.statut),
                         "kind": v.kind,
                         "body": base64.b64encode(v.body).decode("ascii"),
+                        "media_type": v.media_type,
                     }
                     for v in item.versions
                 ],
@@ -207,6 +209,7 @@ def _flow_from_json(raw: dict[str, Any]) -> Flow:
                         statut=ReturnStatus(v["statut"]),
                         kind=v["kind"],
                         body=base64.b64decode(v["body"]),
+                        media_type=v.get("media_type", "application/xml"),
                     )
                     for v in item["versions"]
                 ],

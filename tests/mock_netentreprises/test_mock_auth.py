@@ -20,15 +20,16 @@ async def _auth(client: httpx.AsyncClient, body: bytes, **headers: str) -> httpx
     return await client.post(AUTH, content=body, headers=headers)
 
 
-async def test_declarant_login_returns_an_opaque_base64_token_valid_one_hour(
+async def test_declarant_login_returns_a_plain_opaque_base64_token(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await _auth(client, identifiants(*DECLARANT, "97"))
+    response = await _auth(client, identifiants(*DECLARANT, "97"), **{"Accept-Encoding": "gzip"})
     assert response.status_code == 200
-    assert response.headers["content-encoding"] == "gzip"
-    assert base64.b64decode(response.text, validate=True)
+    assert "content-encoding" not in response.headers
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert base64.b64decode(response.content, validate=True)
     expires = parsedate_to_datetime(response.headers["expires"])
-    assert expires == START + timedelta(hours=1)
+    assert expires == START + timedelta(minutes=2)
 
 
 async def test_concentrator_logs_in_with_service_98(client: httpx.AsyncClient) -> None:
@@ -75,10 +76,9 @@ async def test_field_at_its_limit_is_accepted_as_a_shape(client: httpx.AsyncClie
     assert response.headers["www-authenticate"] == 'Basic realm="net-entreprises.fr"'
 
 
-async def test_xml_declaration_or_garbage_is_400(client: httpx.AsyncClient) -> None:
-    declared = b'<?xml version="1.0"?>' + identifiants(*DECLARANT, "97")
-    assert (await _auth(client, declared)).status_code == 400
+async def test_garbage_is_400(client: httpx.AsyncClient) -> None:
     assert (await _auth(client, b"<identifiants><siret>")).status_code == 400
+    assert (await _auth(client, b"siret=99900000300015")).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -189,11 +189,15 @@ async def test_expired_token_is_401_expiration_du_jeton(
 async def test_token_lifetime_is_configurable(
     client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    await client.post("/_mock/config", json={"token_lifetime": 60})
+    await client.post("/_mock/config", json={"token_lifetime": 600})
     response = await _auth(client, identifiants(*DECLARANT, "97"))
-    assert parsedate_to_datetime(response.headers["expires"]) == START + timedelta(seconds=60)
-    clock.advance(timedelta(seconds=61))
-    assert (await _deposit(client, f"DSNLogin jeton={response.text}")).status_code == 401
+    assert parsedate_to_datetime(response.headers["expires"]) == START + timedelta(minutes=2)
+    clock.advance(timedelta(seconds=599))
+    assert (await _deposit(client, f"DSNLogin jeton={response.text}")).status_code == 200
+    clock.advance(timedelta(seconds=1))
+    expired = await _deposit(client, f"DSNLogin jeton={response.text}")
+    assert expired.status_code == 401
+    assert expired.headers["www-authenticate"] == 'DSNLogin realm="Expiration du jeton"'
 
 
 async def test_concentrator_deposit_needs_the_declarant_part(client: httpx.AsyncClient) -> None:

@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+from mock_helpers import DECLARANT, identifiants
 
+from mock_netentreprises import create_app
 from mock_netentreprises.__main__ import build_parser, config_from_args
 from mock_netentreprises.config import DepositThenFail, ForcedOutcome
 
@@ -69,8 +72,27 @@ def test_flags_map_to_the_config(tmp_path: Path) -> None:
     assert config.deposit_then_fail_count == 1
     assert config.overwrite_after is None
     assert config.seed == 3
-    assert [a.siret for a in config.accounts][-1] == "73282932000074"
+    assert config.accounts[0].siret == "73282932000074"
+    assert len(config.accounts) == 4
+
+
+async def test_an_accounts_file_overrides_a_built_in_identity(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.json"
+    siret, nom, prenom, old_password = DECLARANT
+    changed = {"siret": siret, "nom": nom.upper(), "prenom": prenom, "motdepasse": "Nouveau01"}
+    accounts.write_text(json.dumps([{**changed, "services": ["25"]}]))
+    config = config_from_args(build_parser().parse_args(["--accounts", str(accounts)]))
     assert len(config.accounts) == 3
+    transport = httpx.ASGITransport(app=create_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+        for password, service, status in [
+            (old_password, "25", 401),
+            ("Nouveau01", "97", 401),
+            ("Nouveau01", "25", 200),
+        ]:
+            body = identifiants(siret, nom, prenom, password, service)
+            response = await http.post("/authentifier/1.0/", content=body)
+            assert response.status_code == status, (password, service)
 
 
 @pytest.mark.parametrize(

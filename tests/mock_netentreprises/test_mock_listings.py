@@ -54,16 +54,16 @@ async def test_omitted_end_means_now(concentrator: Session, clock: ManualClock) 
 @pytest.mark.parametrize(
     ("session", "path", "status", "ranges"),
     [
-        ("concentrator", "/lister-depots/1.0/20260310090000/20260310091000", 200, None),
+        ("concentrator", "/lister-depots/1.0/20260310090000/20260310091000", 200, "0-10"),
         ("concentrator", "/lister-depots/1.0/20260310090000/20260310091001", 429, "0-10"),
-        ("declarant", "/lister-depots/1.0/20260310090000/20260310100000", 200, None),
+        ("declarant", "/lister-depots/1.0/20260310090000/20260310100000", 200, "0-60"),
         ("declarant", "/lister-depots/1.0/20260310090000/20260310100001", 429, "0-60"),
         ("declarant", "/lister-retours-declarant/1.0/20260310090000/20260310100001", 429, "0-60"),
         (
             "concentrator",
             "/lister-retours-declarant/1.0/20260310090000/20260310100000",
             200,
-            None,
+            "0-60",
         ),
         (
             "concentrator",
