@@ -46,6 +46,7 @@ IN_PROGRESS = frozenset(
     {
         DeclarationStatus.ORDERED,
         DeclarationStatus.TRANSMITTING,
+        DeclarationStatus.WAITING_FOR_DEPOSIT_POINT,
         DeclarationStatus.RECONCILING,
         DeclarationStatus.DEPOSITED,
     }

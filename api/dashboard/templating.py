@@ -27,11 +27,13 @@ STATUS_LABELS: dict[str, str] = {
     DeclarationStatus.REJECTED: "Rejetée (contrôles de la norme)",
     DeclarationStatus.ORDERED: "Transmission ordonnée",
     DeclarationStatus.TRANSMITTING: "Transmission en cours",
+    DeclarationStatus.WAITING_FOR_DEPOSIT_POINT: "En attente du point de dépôt",
     DeclarationStatus.RECONCILING: "Vérification du dépôt",
     DeclarationStatus.DEPOSITED: "Déposée (AEE reçu)",
     DeclarationStatus.REFUSED_BY_DEPOSIT_POINT: "Refusée par le point de dépôt (ARE)",
     DeclarationStatus.CONFORM: "Conforme",
-    DeclarationStatus.ANOMALIES: "Anomalies signalées",
+    DeclarationStatus.ANOMALIES: "Déposée, anomalies non bloquantes",
+    DeclarationStatus.REJECTED_BY_DEPOSIT_POINT: "Rejetée par le point de dépôt (BAN)",
     DeclarationStatus.TRANSMISSION_FAILED: "Échec de transmission",
 }
 # Badge tone per status; each tone's colours pass WCAG AA (see dashboard.css).
@@ -41,11 +43,13 @@ STATUS_TONES: dict[str, str] = {
     DeclarationStatus.REJECTED: "erreur",
     DeclarationStatus.ORDERED: "info",
     DeclarationStatus.TRANSMITTING: "info",
+    DeclarationStatus.WAITING_FOR_DEPOSIT_POINT: "attention",
     DeclarationStatus.RECONCILING: "info",
     DeclarationStatus.DEPOSITED: "info",
     DeclarationStatus.REFUSED_BY_DEPOSIT_POINT: "erreur",
     DeclarationStatus.CONFORM: "succes",
     DeclarationStatus.ANOMALIES: "attention",
+    DeclarationStatus.REJECTED_BY_DEPOSIT_POINT: "erreur",
     DeclarationStatus.TRANSMISSION_FAILED: "erreur",
 }
 FINAL_STATUSES = frozenset(
@@ -54,6 +58,7 @@ FINAL_STATUSES = frozenset(
         DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
         DeclarationStatus.CONFORM,
         DeclarationStatus.ANOMALIES,
+        DeclarationStatus.REJECTED_BY_DEPOSIT_POINT,
         DeclarationStatus.TRANSMISSION_FAILED,
     }
 )

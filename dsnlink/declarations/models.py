@@ -27,17 +27,29 @@ class DeclarationStatus(StrEnum):
     REJECTED = "rejected"
     ORDERED = "ordered"
     TRANSMITTING = "transmitting"
+    WAITING_FOR_DEPOSIT_POINT = "waiting_for_deposit_point"
     RECONCILING = "reconciling"
     DEPOSITED = "deposited"
     REFUSED_BY_DEPOSIT_POINT = "refused_by_deposit_point"
     CONFORM = "conform"
     ANOMALIES = "anomalies"
+    REJECTED_BY_DEPOSIT_POINT = "rejected_by_deposit_point"
     TRANSMISSION_FAILED = "transmission_failed"
 
     @property
     def transmittable(self) -> bool:
-        """Whether a transmission may still be ordered."""
-        return self is DeclarationStatus.VALIDATED
+        """Whether a transmission may be ordered (again, after a failed transmission)."""
+        return self in {DeclarationStatus.VALIDATED, DeclarationStatus.TRANSMISSION_FAILED}
+
+    @property
+    def filed(self) -> bool:
+        """Whether the declaration counts as filed: deposited and not refused nor rejected (the
+        bilan, when it comes, is conform or lists only non-blocking anomalies)."""
+        return self in {
+            DeclarationStatus.DEPOSITED,
+            DeclarationStatus.CONFORM,
+            DeclarationStatus.ANOMALIES,
+        }
 
 
 class Declaration(SQLModel, table=True):

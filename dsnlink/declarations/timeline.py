@@ -24,15 +24,28 @@ TRANSITIONS: dict[DeclarationStatus, frozenset[DeclarationStatus]] = {
     S.RECEIVED: frozenset({S.VALIDATED, S.REJECTED}),
     S.VALIDATED: frozenset({S.ORDERED}),
     S.REJECTED: frozenset(),
-    S.ORDERED: frozenset({S.TRANSMITTING, S.RECONCILING, S.TRANSMISSION_FAILED}),
+    S.ORDERED: frozenset(
+        {S.TRANSMITTING, S.WAITING_FOR_DEPOSIT_POINT, S.RECONCILING, S.TRANSMISSION_FAILED}
+    ),
     S.TRANSMITTING: frozenset(
         {
             S.DEPOSITED,
             S.REFUSED_BY_DEPOSIT_POINT,
+            S.WAITING_FOR_DEPOSIT_POINT,
             S.RECONCILING,
             S.TRANSMISSION_FAILED,
             S.CONFORM,
             S.ANOMALIES,
+            S.REJECTED_BY_DEPOSIT_POINT,
+        }
+    ),
+    S.WAITING_FOR_DEPOSIT_POINT: frozenset(
+        {
+            S.TRANSMITTING,
+            S.RECONCILING,
+            S.DEPOSITED,
+            S.REFUSED_BY_DEPOSIT_POINT,
+            S.TRANSMISSION_FAILED,
         }
     ),
     S.RECONCILING: frozenset(
@@ -43,14 +56,19 @@ TRANSITIONS: dict[DeclarationStatus, frozenset[DeclarationStatus]] = {
             S.TRANSMISSION_FAILED,
             S.CONFORM,
             S.ANOMALIES,
+            S.REJECTED_BY_DEPOSIT_POINT,
         }
     ),
-    S.DEPOSITED: frozenset({S.CONFORM, S.ANOMALIES, S.REFUSED_BY_DEPOSIT_POINT}),
+    S.DEPOSITED: frozenset(
+        {S.CONFORM, S.ANOMALIES, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}
+    ),
     # A later version of the bilan may flip CCO and BAN; an ARE ends everything.
-    S.CONFORM: frozenset({S.ANOMALIES, S.REFUSED_BY_DEPOSIT_POINT}),
-    S.ANOMALIES: frozenset({S.CONFORM, S.REFUSED_BY_DEPOSIT_POINT}),
+    S.CONFORM: frozenset({S.ANOMALIES, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}),
+    S.ANOMALIES: frozenset({S.CONFORM, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}),
+    S.REJECTED_BY_DEPOSIT_POINT: frozenset({S.CONFORM, S.ANOMALIES, S.REFUSED_BY_DEPOSIT_POINT}),
     S.REFUSED_BY_DEPOSIT_POINT: frozenset(),
-    S.TRANSMISSION_FAILED: frozenset(),
+    # Only a new order (a user's or the operator's) follows a failed transmission.
+    S.TRANSMISSION_FAILED: frozenset({S.ORDERED}),
 }
 
 

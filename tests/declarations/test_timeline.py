@@ -91,7 +91,8 @@ def test_staying_put_records_an_event_without_a_change() -> None:
 
 
 def test_final_statuses_go_nowhere() -> None:
-    for final in (S.REJECTED, S.REFUSED_BY_DEPOSIT_POINT, S.TRANSMISSION_FAILED):
+    assert timeline.TRANSITIONS[S.TRANSMISSION_FAILED] == frozenset({S.ORDERED})
+    for final in (S.REJECTED, S.REFUSED_BY_DEPOSIT_POINT):
         assert timeline.TRANSITIONS[final] == frozenset()
 
 
