@@ -1,0 +1,1 @@
+"""The deposit point as a library: client, wire errors and return documents; no database."""
