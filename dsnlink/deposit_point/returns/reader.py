@@ -18,6 +18,7 @@ from dsnlink.deposit_point.returns.safety import (
     parse_untrusted_xml,
 )
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # XML in UTF-16 is XML too: let libxml2 decode it
 _READERS = {
     bilans.ROOT_TAG: bilans.read,
     neores.ROOT_TAG: neores.read,
@@ -59,7 +60,7 @@ def _read(data: bytes, *, nature: str | None, name: str | None, limit: int) -> R
     body = data.lstrip()
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:].lstrip()
-    if not body.startswith(b"<"):
+    if not body.startswith((b"<", *_UTF16_BOMS)):
         return text.read(data, nature=nature, name=name)
     root = parse_untrusted_xml(data)
     reader = _READERS.get(root.tag)

@@ -7,6 +7,7 @@ DOCTYPE refused outright. Compressed bodies are inflated chunk by chunk and neve
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -19,6 +20,9 @@ from dsnlink.resources import schema_path
 DEFAULT_DECOMPRESSION_LIMIT = 50 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+_DOCTYPE_REFUSED = "le document déclare une DTD (DOCTYPE) : refusé, un retour n'en contient jamais"
+# A DOCTYPE can only come in the prolog: after a BOM, the XML declaration, comments, PIs.
+_PROLOG_DOCTYPE = re.compile(rb"^(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.S)
 # Inflate at most this much per step, so one tiny input chunk cannot make one huge output.
 _STEP = 64 * 1024
 
@@ -44,6 +48,8 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
         raise UnreadableReturn(
             f"document trop volumineux ({len(data)} octets, limite {MAX_DOCUMENT_BYTES})"
         )
+    if _PROLOG_DOCTYPE.match(data):  # refused before libxml2 sees a single entity
+        raise UnreadableReturn(_DOCTYPE_REFUSED)
     try:
         tree = etree.ElementTree(etree.fromstring(data, parser=safe_xml_parser()))
     except etree.XMLSyntaxError as exc:
@@ -52,9 +58,7 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
         raise UnreadableReturn(f"XML illisible : {exc}") from exc
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise UnreadableReturn(
-            "le document déclare une DTD (DOCTYPE) : refusé, un retour n'en contient jamais"
-        )
+        raise UnreadableReturn(_DOCTYPE_REFUSED)  # a prolog the pattern missed (UTF-16…)
     root = tree.getroot()
     if root is None:
         raise UnreadableReturn("document XML sans élément racine")

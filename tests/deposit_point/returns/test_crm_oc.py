@@ -109,7 +109,9 @@ def test_crm_code_decides_the_status() -> None:
         (b"1", ReturnStatus.ANO, DeclarationOutcome.CRM_ANOMALIES),
         (b"3", ReturnStatus.KO, DeclarationOutcome.CRM_KO),
     ):
-        document = read_return(base.replace(b'CodeRetourDecla="2"', b'CodeRetourDecla="' + code + b'"'))
+        document = read_return(
+            base.replace(b'CodeRetourDecla="2"', b'CodeRetourDecla="' + code + b'"')
+        )
         assert (document.crm_code, document.status) == (int(code), status)
         assert declaration_outcome(document) is outcome
 
