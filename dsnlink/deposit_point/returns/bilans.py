@@ -55,6 +55,7 @@ def read(root: etree._Element, *, nature: str | None, name: str | None) -> Retur
             nir=v.text(node, "NIR"),
             matricule=v.text(node, "matricule"),
             taux=v.text(node, "taux_imposition_PAS"),
+            ntt=v.text(node, "NTT"),
         )
         for node in root.iterfind("declaration/declaration_bilan/salarie")
         if node.find("taux_imposition_PAS") is not None
@@ -245,6 +246,7 @@ def _employee(environment: etree._Element | None) -> Employee | None:
         return None
     return Employee(
         nir=v.text(person, "NIR"),
+        ntt=v.text(person, "NTT"),
         last_name=v.text(person, "nom_famille"),
         first_names=v.text(person, "prenoms"),
         matricule=v.text(person, "matricule"),

@@ -138,6 +138,7 @@ class WithholdingRate:
     nir: str | None
     matricule: str | None
     taux: str | None
+    ntt: str | None = None  # numéro technique temporaire, when the employee has no NIR yet
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def _read(data: bytes, *, nature: str | None, name: str | None, limit: int) -> R
         body = body[3:].lstrip()
     if not body.startswith((b"<", *_UTF16_BOMS)):
         return text.read(data, nature=nature, name=name)
-    root = parse_untrusted_xml(data)
+    root = parse_untrusted_xml(body)  # an XML declaration must come first: drop what precedes
     reader = _READERS.get(root.tag)
     if reader is None:
         raise UnreadableReturn(

@@ -19,7 +19,7 @@ from dsnlink.deposit_point.returns import (
     read_return,
 )
 
-from .samples import sample
+from .samples import sample, sample_bytes
 
 
 def test_aee_deposit_accepted_with_what_proves_the_flow() -> None:
@@ -297,3 +297,24 @@ def test_a_report_breaking_the_xsd_is_read_and_flagged() -> None:
     assert document.schema_valid is False
     assert any("envoi_etat" in error for error in document.schema_errors)
     assert document.status is ReturnStatus.OK  # the declaration's own etat still says OK
+
+
+def test_dgfip_rates_of_an_employee_known_by_a_temporary_number() -> None:
+    crm = sample("Exemple-94-DGFIP-crm-nominatif-ntt.xml")
+
+    assert crm.withholding_rates == (
+        WithholdingRate(nir=None, matricule="MAT00009825", taux="14.00", ntt="9999999999999"),
+    )
+    employee = crm.anomalies[0].employee
+    assert employee is not None and (employee.nir, employee.ntt) == (None, "9999999999999")
+
+
+def test_blank_lines_and_a_bom_before_the_xml_declaration_are_tolerated() -> None:
+    original = sample_bytes("exemple_retour_10_AEE.xml")
+    assert original.startswith(b"<?xml")
+    data = b"\xef\xbb\xbf\n\n  " + original
+
+    document = read_return(data)
+
+    assert document.readable, document.error
+    assert document.kind is ReturnKind.AEE
