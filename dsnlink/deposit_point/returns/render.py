@@ -147,6 +147,12 @@ def describe(document: ReturnDocument) -> str:
     ]
     if any(identity):
         lines.append("  déclaration : " + ", ".join(part for part in identity if part))
+    sending = [
+        _labelled("envoi", "code_envoi", document.essai_reel),
+        _labelled("point de dépôt", "point_de_depot", document.point_de_depot),
+    ]
+    if any(sending):
+        lines.append("  " + ", ".join(part for part in sending if part))
     if flow.received_at:
         local = flow.received_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
         lines.append(f"  reçue le : {local} (heure de Paris)")

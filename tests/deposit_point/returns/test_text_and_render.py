@@ -73,6 +73,7 @@ def test_description_is_french_and_names_the_declaration() -> None:
     assert "rejetée par le point de dépôt : à renvoyer comme nouvelle déclaration normale" in text
     assert "SIRET 30043153300037, mois 2015-01, nature 01 (DSN mensuelle)" in text
     assert "reçue le : 10/02/2015 11:02:59 (heure de Paris)" in text
+    assert "envoi 02 (envoi fichier réel), point de dépôt 01 (Net-entreprises)" in text
     assert "schéma dsn_bilans_v02r03.xsd : valide" in text
     assert "- CSL-01 [S10.G00.00.002] : La rubrique S10.G00.00.002" in text
 
