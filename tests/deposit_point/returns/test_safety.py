@@ -7,6 +7,7 @@ the code under test ever holds the gigabyte.
 from __future__ import annotations
 
 import gzip
+import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from dsnlink.deposit_point.returns import (
 )
 from dsnlink.deposit_point.returns import reader as reader_module
 from dsnlink.deposit_point.returns.errors import DecompressionLimitExceeded as Typed
+from dsnlink.deposit_point.returns.safety import declares_doctype
 from dsnlink.errors import LimitExceeded, UnreadableInputError
 
 from .samples import sample_bytes
@@ -263,3 +265,28 @@ def test_a_doctype_after_comments_and_declaration_is_refused_before_parsing() ->
     document = read_return(data)
 
     assert document.error is not None and document.error.startswith("le document déclare")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<?a?>" * (8 * MIB) + b"<!DOCTYPE r><r/>",  # 40 MB of processing instructions
+        b"<?" + b"a" * (40 * MIB),  # a PI never closed
+        b"<!-- " + b"-" * (40 * MIB),  # a comment never closed
+    ],
+    ids=["many-pis", "unclosed-pi", "unclosed-comment"],
+)
+def test_pathological_prologs_are_answered_quickly(data: bytes) -> None:
+    started = time.monotonic()
+
+    document = read_return(data)
+
+    assert time.monotonic() - started < 5
+    assert not document.readable
+
+
+def test_the_prolog_scan() -> None:
+    assert declares_doctype(b'<?xml version="1.0"?><!-- x --> <!DOCTYPE r><r/>')
+    assert not declares_doctype(b"<r><!DOCTYPE is only text here/></r>")
+    assert not declares_doctype(b"<!-- never closed <!DOCTYPE r>")
+    assert not declares_doctype(b"<?a?>" * 1001 + b"<!DOCTYPE r>")  # left to the parser's check
