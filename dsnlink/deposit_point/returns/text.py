@@ -14,8 +14,10 @@ from dsnlink.deposit_point.returns.model import (
     ReturnKind,
 )
 
-_STATUS_LINE = re.compile(r"^\s*(?:statut|[ée]tat)\s*[:=]\s*(OK|ANO|KO)\b", re.I | re.M)
-_IDFLUX_LINE = re.compile(r"^\s*idflux\s*[:=]\s*([0-9A-Za-z._-]{1,50})\s*$", re.I | re.M)
+_STATUS_LINE = re.compile(r"^[ \t]*(?:statut|[ée]tat)[ \t]*[:=][ \t]*(OK|ANO|KO)\b", re.I | re.M)
+_IDFLUX_LINE = re.compile(
+    r"^[ \t]*idflux[ \t]*[:=][ \t]*([0-9A-Za-z._-]{1,50})[ \t]*$", re.I | re.M
+)
 # Text may hold tabs and line breaks, nothing else below the space (NUL, escapes…).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 from dsnlink.deposit_point.returns import (
     ReturnFormat,
@@ -121,3 +122,12 @@ def test_csv_of_a_document_without_anomalies_is_the_header_only() -> None:
     assert anomalies_csv(sample("exemple_retour_10_AEE.xml")).splitlines() == [
         ";".join(CSV_COLUMNS)
     ]
+
+
+def test_a_large_blank_text_is_answered_quickly() -> None:
+    started = time.monotonic()
+
+    document = read_return(b"x" + b"\n" * (40 << 20))
+
+    assert time.monotonic() - started < 5
+    assert document.readable and document.status is None
