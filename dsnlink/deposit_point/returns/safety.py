@@ -51,17 +51,12 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
     if declares_doctype(data):  # refused before libxml2 sees a single entity
         raise UnreadableReturn(_DOCTYPE_REFUSED)
     try:
-        tree = etree.ElementTree(etree.fromstring(data, parser=safe_xml_parser()))
+        root = etree.fromstring(data, parser=safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise UnreadableReturn(f"XML mal formé ou mal encodé : {exc}") from exc
-    except ValueError as exc:  # lxml refuses some inputs (e.g. str with an encoding declaration)
-        raise UnreadableReturn(f"XML illisible : {exc}") from exc
-    docinfo = tree.docinfo
+    docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise UnreadableReturn(_DOCTYPE_REFUSED)  # a prolog the pattern missed (UTF-16…)
-    root = tree.getroot()
-    if root is None:
-        raise UnreadableReturn("document XML sans élément racine")
+        raise UnreadableReturn(_DOCTYPE_REFUSED)  # a prolog the scan missed (UTF-16…)
     return root
 
 
