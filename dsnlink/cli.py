@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dsnlink.tenants.cli",
     "dsnlink.ops.keys_cli",
     "dsnlink.transmission.cli",
+    "dsnlink.deposit_point.returns.cli",
 )
 
 
