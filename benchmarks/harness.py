@@ -383,5 +383,7 @@ def worker_settings(settings: Settings, base_url: str) -> Settings:
             "worker_lease_seconds": 2.0,
             "returns_poll_seconds": 0.0,
             "returns_lag_seconds": 0.0,
+            # The mock's answers expire after 2 min: a drill cannot wait that long for a bilan.
+            "deposit_point_cache_max_seconds": 0.2,
         }
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -37,3 +38,12 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def in_paris(moment: datetime) -> str:
+    """A moment as a French reader expects it: `01/12/2026 à 14:05 (heure de Paris)`."""
+    local = moment.astimezone(PARIS)
+    return local.strftime("%d/%m/%Y à %H:%M") + " (heure de Paris)"

@@ -53,6 +53,29 @@ class TransmissionSettings(BaseSettings):
         "is deemed lost and sent again"
     )
     reconcile_recheck_seconds: float = Field(default=30.0, ge=0)
+    reconcile_proof_seconds: float = Field(
+        default=7200.0,
+        ge=0,
+        description="a flow listed after an ambiguous deposit is adopted only once its bilan "
+        "proves it ours; one still without a bilan this long after sending was not: sent again",
+    )
+    deposit_point_token_max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="the concentrator's token is kept until a 401 or this age (the login's Expires "
+        "is the answer's freshness, not the token's life)",
+    )
+    deposit_point_cache_max_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="an answer is reused until its Expires (the platform's rule), at most this",
+    )
+    returns_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="largest answer read from the deposit point, once decompressed (a bigger one, "
+        "a decompression bomb, is not read: the return is quarantined)",
+    )
     returns_poll_seconds: float = Field(default=60.0, ge=0)
     returns_lag_seconds: float = Field(
         default=120.0, ge=0, description="listings are read this far behind now"

@@ -87,6 +87,11 @@ class Declaration(SQLModel, table=True):
     ordered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ordered_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     ordered_by_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")
+    organisms: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_type=sa.JSON,
+        description="the organisms' verdicts (CRMs), by organism: status, CRM code, nature, at",
+    )
     receipt_signature: str = Field(max_length=128)
     receipt_key_id: str = Field(max_length=32)
 

@@ -34,6 +34,17 @@ class AnomalyRead(BaseModel):
     value: str | None = None
 
 
+class OrganismVerdict(BaseModel):
+    """What one organism answered about the declaration (its latest CRM)."""
+
+    status: str = Field(description="OK, ANO (anomalies) or KO (not taken into account)")
+    crm_code: int | None = Field(description="0 accepted, 1 with anomalies, 2 partly, 3 KO")
+    nature: str = Field(description="the return's nature (e.g. 61 URSSAF, 94 DGFiP)")
+    label: str | None
+    return_id: str
+    at: datetime
+
+
 class DeclarationSummary(BaseModel):
     id: uuid.UUID
     status: DeclarationStatus
@@ -55,6 +66,12 @@ class DeclarationSummary(BaseModel):
     ordered_at: datetime | None
     ordered_by_user_id: uuid.UUID | None
     anomaly_count: int
+    organisms_status: dict[str, OrganismVerdict] = Field(
+        default_factory=dict,
+        description="the organisms' verdicts (their CRMs: URSSAF, DGFiP, France Travail, "
+        "AGIRC-ARRCO, OC...), by organism; a KO here needs action even when the deposit point "
+        "found the declaration conform",
+    )
 
 
 class DeclarationRead(DeclarationSummary):

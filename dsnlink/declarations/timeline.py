@@ -59,13 +59,27 @@ TRANSITIONS: dict[DeclarationStatus, frozenset[DeclarationStatus]] = {
             S.REJECTED_BY_DEPOSIT_POINT,
         }
     ),
+    # A later version of the bilan may flip CCO and BAN; an ARE ends everything; a flow adopted
+    # by reconciliation that the deposit point answered to another declaration sends this one
+    # back to reconciling.
     S.DEPOSITED: frozenset(
-        {S.CONFORM, S.ANOMALIES, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}
+        {
+            S.CONFORM,
+            S.ANOMALIES,
+            S.REJECTED_BY_DEPOSIT_POINT,
+            S.REFUSED_BY_DEPOSIT_POINT,
+            S.RECONCILING,
+        }
     ),
-    # A later version of the bilan may flip CCO and BAN; an ARE ends everything.
-    S.CONFORM: frozenset({S.ANOMALIES, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}),
-    S.ANOMALIES: frozenset({S.CONFORM, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT}),
-    S.REJECTED_BY_DEPOSIT_POINT: frozenset({S.CONFORM, S.ANOMALIES, S.REFUSED_BY_DEPOSIT_POINT}),
+    S.CONFORM: frozenset(
+        {S.ANOMALIES, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT, S.RECONCILING}
+    ),
+    S.ANOMALIES: frozenset(
+        {S.CONFORM, S.REJECTED_BY_DEPOSIT_POINT, S.REFUSED_BY_DEPOSIT_POINT, S.RECONCILING}
+    ),
+    S.REJECTED_BY_DEPOSIT_POINT: frozenset(
+        {S.CONFORM, S.ANOMALIES, S.REFUSED_BY_DEPOSIT_POINT, S.RECONCILING}
+    ),
     S.REFUSED_BY_DEPOSIT_POINT: frozenset(),
     # Only a new order (a user's or the operator's) follows a failed transmission.
     S.TRANSMISSION_FAILED: frozenset({S.ORDERED}),

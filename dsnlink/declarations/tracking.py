@@ -120,6 +120,7 @@ def _summary_fields(
         "ordered_at": declaration.ordered_at,
         "ordered_by_user_id": declaration.ordered_by_user_id,
         "anomaly_count": declaration.anomaly_count,
+        "organisms_status": declaration.organisms or {},
     }
 
 

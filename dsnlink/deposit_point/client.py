@@ -22,9 +22,10 @@ listings, 60 min for declarant-scoped ones by default); a 429 shrinks the window
 An omitted end is resolved to "now" on our clock and sent explicitly, so a window never grows
 past the limit on the server's side. Dates in paths are the deposit point's local time.
 
-The `Expires` rule is kept by expires.py's cache (answers reused until then, at most 5 min); the
-token's lifetime is read the same way and capped at 4 h, so a wrong server clock cannot make the
-client hammer logins. Endpoints, retries and timeouts: endpoints.py; reading answers: responses.py.
+The `Expires` rule is kept by expires.py's cache (answers reused until then, at most 5 min). The
+login's `Expires` is that answer's freshness (2 min), not the token's life: the token is kept
+until a 401 (then one new login) or `token_max_age`. Every answer is read with a bound once
+decompressed. Endpoints, retries, timeouts: endpoints.py; reading answers: responses.py.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from dsnlink import __version__
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.deposit_point.endpoints import (
     DEFAULT_WINDOW_MINUTES,
+    DEPOSIT_POINT_TIMEZONE,
     Endpoints,
     RetryPolicy,
     Timeouts,
@@ -76,13 +78,13 @@ from dsnlink.deposit_point.records import (
     Operation,
     ReturnRecord,
 )
-from dsnlink.deposit_point.reports import DEPOSIT_POINT_TIMEZONE
 from dsnlink.deposit_point.responses import (
     PATH_DATE_FORMAT,
     accept_ranges_minutes,
     aware,
     check_identifier,
     deposit_result,
+    fetch_bounded,
     generic_status_error,
     idflux_of,
     log_retry,
@@ -91,9 +93,9 @@ from dsnlink.deposit_point.responses import (
     parse_deposits,
     parse_returns,
     return_key,
-    server_lifetime,
     transport_error,
 )
+from dsnlink.deposit_point.returns.safety import DEFAULT_DECOMPRESSION_LIMIT
 from dsnlink.errors import InputError, TransmissionError
 
 logger = logging.getLogger(__name__)
@@ -139,9 +141,8 @@ class DepositPointClient:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         on_attempt: Callable[[AttemptRecord], None] | None = None,
-        token_safety_margin: timedelta = timedelta(minutes=5),
-        default_token_lifetime: timedelta = timedelta(hours=1),
-        max_token_lifetime: timedelta = timedelta(hours=4),
+        token_max_age: timedelta = timedelta(hours=1),
+        max_response_bytes: int = DEFAULT_DECOMPRESSION_LIMIT,
         max_cache_ttl: timedelta = timedelta(minutes=5),
         window_minutes: Mapping[Operation, int] | None = None,
         server_timezone: tzinfo = DEPOSIT_POINT_TIMEZONE,
@@ -158,9 +159,8 @@ class DepositPointClient:
         self._timeouts = timeouts or Timeouts()
         self._retry = retry or RetryPolicy()
         self._on_attempt = on_attempt
-        self._token_margin = token_safety_margin
-        self._default_token_lifetime = default_token_lifetime
-        self._max_token_lifetime = max_token_lifetime
+        self._token_max_age = token_max_age
+        self._max_response_bytes = max_response_bytes
         self._windows: dict[Operation, int] = {**DEFAULT_WINDOW_MINUTES, **(window_minutes or {})}
         self._server_tz = server_timezone
         self._sleep = sleep
@@ -227,7 +227,9 @@ class DepositPointClient:
         context = _ExchangeContext(Operation.AUTHENTICATE, "POST", url)
 
         def handle(response: httpx.Response) -> _Token:
-            return _Token(value=login_token(response), expires_at=self._token_expiry(response))
+            return _Token(
+                value=login_token(response), expires_at=self._clock.now() + self._token_max_age
+            )
 
         return self._exchange(
             context,
@@ -241,15 +243,8 @@ class DepositPointClient:
             handle,
         )
 
-    def _token_expiry(self, response: httpx.Response) -> datetime:
-        """When to renew, on our clock: the server-given lifetime (capped) less a safety margin."""
-        now = self._clock.now()
-        lifetime = server_lifetime(response, now)
-        if lifetime is None:
-            lifetime = self._default_token_lifetime
-        lifetime = max(timedelta(0), min(lifetime, self._max_token_lifetime))
-        margin = min(self._token_margin, lifetime / 2)
-        return now + lifetime - margin
+    def _fetch(self, method: str, url: str, operation: Operation, **kwargs: Any) -> httpx.Response:
+        return fetch_bounded(self._http, method, url, operation, self._max_response_bytes, **kwargs)
 
     def _authorization(self, token: str, declarant: DeclarantIdentity | None) -> str:
         if declarant is None:
@@ -276,8 +271,10 @@ class DepositPointClient:
                 state,
                 declarant,
                 context,
-                lambda auth: self._http.post(
+                lambda auth: self._fetch(
+                    "POST",
                     url,
+                    Operation.DEPOSIT,
                     content=body,
                     headers={
                         "Authorization": auth,
@@ -473,8 +470,10 @@ class DepositPointClient:
                 state,
                 declarant,
                 context,
-                lambda auth: self._http.get(
+                lambda auth: self._fetch(
+                    "GET",
                     url,
+                    operation,
                     headers={"Authorization": auth},
                     timeout=self._timeouts.for_operation(operation),
                 ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -74,3 +75,6 @@ DEFAULT_WINDOW_MINUTES: Mapping[Operation, int] = {
     Operation.LIST_RETURNS_DECLARANT: 60,
     Operation.LIST_RETURNS_CONCENTRATOR: 10,
 }
+
+# Dates in the deposit point's paths and listings are its local time.
+DEPOSIT_POINT_TIMEZONE = ZoneInfo("Europe/Paris")

@@ -18,7 +18,7 @@ TransmissionError
     ├── AccessDenied                     403 on a business call (another's flow, bad Host)
     ├── NotFoundOnDepositPoint           404 on a listing or download (unknown, purged)
     ├── UntrustedReturnUrl               a return URL pointing outside the configured hosts
-    └── UnreadableReturn                 a return document that is not a readable report
+    └── ResponseTooLarge                 an answer past the size limit once decompressed (a bomb)
 
 InputError
 └── InvalidCredentials                   concentrator credentials breaking the API's field limits
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dsnlink.errors import InputError, PermanentTransmissionError, TransientTransmissionError
 
 if TYPE_CHECKING:
-    from dsnlink.deposit_point.records import ParsedReturn
+    from dsnlink.deposit_point.returns.model import ReturnDocument
 
 
 class _DepositPointContext:
@@ -148,7 +148,7 @@ class DepositRefused(DepositPointPermanentError):
 
     code = "deposit-refused"
 
-    def __init__(self, message: str, *, report: ParsedReturn, **context: Any) -> None:
+    def __init__(self, message: str, *, report: ReturnDocument, **context: Any) -> None:
         super().__init__(message, idflux=report.idflux, **context)
         self.report = report
         self.idflux = report.idflux
@@ -179,10 +179,10 @@ class UntrustedReturnUrl(DepositPointPermanentError):
     code = "untrusted-return-url"
 
 
-class UnreadableReturn(DepositPointPermanentError):
-    """A return document that is not well-formed XML or not a report at all."""
+class ResponseTooLarge(DepositPointPermanentError):
+    """An answer larger than the configured limit once decompressed: read no further."""
 
-    code = "unreadable-return"
+    code = "response-too-large"
 
 
 class InvalidCredentials(InputError):

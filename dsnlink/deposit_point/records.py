@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from dsnlink.deposit_point.errors import InvalidCredentials
+from dsnlink.deposit_point.returns.model import ReturnDocument
 
 CONCENTRATOR_SERVICE = "98"
 
@@ -108,7 +109,7 @@ class DepositResult:
     idflux: str
     status: str
     received_at: datetime | None
-    report: ParsedReturn
+    report: ReturnDocument
 
 
 @dataclass(frozen=True)
@@ -137,160 +138,18 @@ class ReturnRecord:
     delegataire: str | None = None
 
     @property
-    def key(self) -> tuple[str, str | None, str | None]:
-        """Returns are upserted by (idflux, nature, ops): bodies overwrite them to enrich them."""
-        return (self.idflux, self.nature, self.ops)
+    def key(self) -> tuple[str, str | None, str | None, str | None]:
+        """Returns are upserted by (idflux, nature, ops, délégataire): a body overwrites its own
+        return to enrich it; two délégataires of one body publish two returns."""
+        return (self.idflux, self.nature, self.ops, self.delegataire)
 
 
 @dataclass(frozen=True)
 class DownloadedReturn:
-    """A return document as downloaded (bytes untouched; parse with returns.parse_return)."""
+    """A return document as downloaded, decompressed (read it with returns.read_return)."""
 
     idflux: str | None
     return_id: str | None
     url: str
     content: bytes
     content_type: str | None
-
-
-class ReportKind(StrEnum):
-    """What a return document is."""
-
-    AEE = "AEE"  # attestation d'enregistrement électronique: deposit accepted
-    ARE = "ARE"  # avis de rejet d'envoi: deposit refused
-    CCO = "CCO"  # certificat de conformité
-    BAN = "BAN"  # bilan d'anomalies
-    BIS = "BIS"  # bilan d'identification des salariés
-    CID = "CID"  # contrôles inter-déclarations
-    ACK = "ACK"  # an organism's acknowledgement
-    AER = "AER"  # attestation employeur rematérialisée (France Travail)
-    CRM = "CRM"  # compte rendu métier of an organism
-    UNKNOWN = "UNKNOWN"
-
-
-class ReportFormat(StrEnum):
-    """The document family the parser recognised."""
-
-    BILANS = "bilans"  # gipmds:rapport of the bilans family (dsn_bilans XSD)
-    DGFIP_CRM_NOMINATIF = "dgfip_crm_nominatif"  # DGFiP CRM (nature 94), gipmds:rapport variant
-
-
-class ReturnStatus(StrEnum):
-    """Status the deposit point gives a return."""
-
-    OK = "OK"
-    ANO = "ANO"
-    KO = "KO"
-
-
-class GatewayStatus(StrEnum):
-    """The declaration status the gateway shows once a return is known."""
-
-    DEPOSITED = "deposited"
-    REFUSED_BY_DEPOSIT_POINT = "refused_by_deposit_point"
-    CONFORM = "conform"
-    ANOMALIES = "anomalies"
-    CRM_OK = "crm_ok"
-    CRM_ANOMALIES = "crm_anomalies"
-    CRM_KO = "crm_ko"
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    """One anomaly of a report, in the deposit point's own words."""
-
-    code: str
-    message: str
-    categorie: str | None = None  # "bloquant" / "non-bloquant"
-    numero_ligne: int | None = None
-    nombre: int | None = None
-    identifiant: str | None = None  # the triggering rubric, e.g. S10.G00.00.002
-    libelle: str | None = None
-    valeur: str | None = None
-
-    @property
-    def blocking(self) -> bool:
-        return self.categorie == "bloquant"
-
-
-@dataclass(frozen=True)
-class DeclarationIdentification:
-    """Which declaration of the flow a report block is about."""
-
-    rang: int | None
-    nature: str | None
-    type: str | None
-    fraction: str | None
-    ordre: str | None
-    mois: str | None
-    identifiant_metier: str | None
-    siren: str | None
-    nic_siege: str | None
-    nic_affectation: str | None
-
-
-@dataclass(frozen=True)
-class DeclarationReport:
-    """The per-declaration part of a report."""
-
-    identification: DeclarationIdentification
-    etat: str | None
-    etat_conformite: str | None
-    certificat_conformite: str | None
-    salaries: int | None
-    anomalies: tuple[Anomaly, ...]
-    compteurs: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ReportDeclarant:
-    """The declarant named in the report's envoi block."""
-
-    siret: str | None
-    nom: str | None
-    prenom: str | None
-
-
-@dataclass(frozen=True)
-class WithholdingRate:
-    """A withholding-tax rate the DGFiP sends back for one employee (CRM nature 94)."""
-
-    nir: str | None
-    matricule: str | None
-    taux: str | None
-
-
-@dataclass(frozen=True)
-class ParsedReturn:
-    """A return document read into types; `anomalies` are the envoi-level ones."""
-
-    kind: ReportKind
-    format: ReportFormat
-    report_type: str
-    profil: str | None
-    version: str | None
-    nature: str | None
-    message: str | None
-    idflux: str | None
-    status: ReturnStatus | None
-    declarant: ReportDeclarant | None
-    emetteur_siret: str | None
-    essai_reel: str | None
-    point_de_depot: str | None
-    version_norme: str | None
-    received_at: datetime | None
-    recorded_at: datetime | None
-    anomalies: tuple[Anomaly, ...]
-    declarations: tuple[DeclarationReport, ...]
-    crm_code: int | None
-    schema_valid: bool | None
-    schema_errors: tuple[str, ...] = ()
-    withholding_rates: tuple[WithholdingRate, ...] = ()
-
-    @property
-    def all_anomalies(self) -> tuple[Anomaly, ...]:
-        return self.anomalies + tuple(a for d in self.declarations for a in d.anomalies)
-
-    @property
-    def blocking_anomalies(self) -> tuple[Anomaly, ...]:
-        return tuple(a for a in self.all_anomalies if a.blocking)

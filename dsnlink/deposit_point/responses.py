@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 from lxml import etree
@@ -29,21 +30,21 @@ from dsnlink.deposit_point.errors import (
     MalformedResponse,
     NotFoundOnDepositPoint,
     RequestRejected,
+    ResponseTooLarge,
     SearchWindowTooWide,
     ServerError,
-    UnreadableReturn,
 )
 from dsnlink.deposit_point.records import (
     AttemptOutcome,
     DepositRecord,
     DepositResult,
     Operation,
-    ParsedReturn,
-    ReportKind,
     ReturnRecord,
-    ReturnStatus,
 )
-from dsnlink.deposit_point.reports import parse_return, parse_xml
+from dsnlink.deposit_point.returns.errors import DecompressionLimitExceeded, UnreadableReturn
+from dsnlink.deposit_point.returns.model import ReturnDocument, ReturnKind, ReturnStatus
+from dsnlink.deposit_point.returns.reader import read_return
+from dsnlink.deposit_point.returns.safety import iter_decompress_bounded, parse_untrusted_xml
 from dsnlink.errors import InputError, TransmissionError
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def deposit_result(response: httpx.Response) -> DepositResult:
                 operation=op,
                 http_status=status,
             )
-        if report.kind is ReportKind.ARE or report.status is ReturnStatus.KO:
+        if report.kind is ReturnKind.ARE or report.status is ReturnStatus.KO:
             raise DepositRefused(
                 refusal_message(report), report=report, operation=op, http_status=status
             )
@@ -128,7 +129,7 @@ def deposit_result(response: httpx.Response) -> DepositResult:
         )
     if status == 422:
         report = report_or_none(response.content)
-        if report is not None and report.kind is ReportKind.ARE:
+        if report is not None and report.kind is ReturnKind.ARE:
             raise DepositRefused(
                 refusal_message(report), report=report, operation=op, http_status=status
             )
@@ -307,19 +308,16 @@ def snippet(response: httpx.Response, limit: int = 500) -> str:
         return ""
 
 
-def report_or_none(content: bytes) -> ParsedReturn | None:
+def report_or_none(content: bytes) -> ReturnDocument | None:
+    """The AEE or ARE a deposit answered with, or None when the body is not one."""
     if not content.strip():
         return None
-    try:
-        return parse_return(content, validate=False)
-    except UnreadableReturn:
-        return None
+    report = read_return(content, nature="10")
+    return report if report.readable and report.kind in {ReturnKind.AEE, ReturnKind.ARE} else None
 
 
-def refusal_message(report: ParsedReturn) -> str:
-    words = "; ".join(
-        f"{a.code}: {a.message}" if a.code else a.message for a in report.all_anomalies
-    )
+def refusal_message(report: ReturnDocument) -> str:
+    words = "; ".join(f"{a.code}: {a.message}" if a.code else a.message for a in report.anomalies)
     return "deposit refused by the deposit point (ARE)" + (f": {words}" if words else "")
 
 
@@ -336,7 +334,7 @@ def child(node: etree._Element, name: str) -> str | None:
 
 def listing_root(response: httpx.Response, expected: str, operation: Operation) -> etree._Element:
     try:
-        root = parse_xml(response.content, operation=operation.value)
+        root = parse_untrusted_xml(response.content)
     except UnreadableReturn as exc:
         raise MalformedResponse(
             f"{operation.value}: unreadable listing ({exc})",
@@ -416,3 +414,44 @@ def iter_returns(root: etree._Element, server_tz: tzinfo) -> Iterator[ReturnReco
                 ops=child(retour, "ops"),
                 delegataire=child(retour, "delegataire"),
             )
+
+
+def read_bounded(response: httpx.Response, limit: int, operation: Operation) -> bytes:
+    """The body of a streamed answer, decompressed here with a bound: a small gzip of zeros
+    (a bomb) stops at `limit` bytes instead of filling the worker's memory."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    try:
+        if encoding in {"gzip", "x-gzip"}:
+            return b"".join(iter_decompress_bounded(response.iter_raw(), limit))
+        body = bytearray()
+        for chunk in response.iter_raw():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise DecompressionLimitExceeded(limit=limit, produced=len(body))
+        return bytes(body)
+    except DecompressionLimitExceeded as exc:
+        raise ResponseTooLarge(
+            f"{operation.value}: answer larger than {limit} bytes once decompressed; not read",
+            operation=operation,
+            http_status=response.status_code,
+            limit=limit,
+        ) from exc
+
+
+def fetch_bounded(
+    http: httpx.Client, method: str, url: str, operation: Operation, limit: int, **kwargs: Any
+) -> httpx.Response:
+    """One request whose answer is read with `read_bounded`, handed on as an ordinary,
+    already-read response (decompressed: no Content-Encoding left on it)."""
+    request = http.build_request(method, url, **kwargs)
+    streamed = http.send(request, stream=True)
+    try:
+        body = read_bounded(streamed, limit, operation)
+    finally:
+        streamed.close()
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+    ]
+    return httpx.Response(streamed.status_code, headers=headers, content=body, request=request)

@@ -26,6 +26,7 @@ class Component(StrEnum):
     WORKER = "worker"
     DEPOSIT_POINT = "deposit_point"
     DATABASE = "database"
+    RETURNS = "returns"
 
 
 class IncidentRecord(SQLModel, table=True):

@@ -48,7 +48,10 @@ COMPONENT_LABELS: dict[Component, str] = {
     Component.WORKER: "Transmission des déclarations",
     Component.DEPOSIT_POINT: "Point de dépôt net-entreprises.fr",
     Component.DATABASE: "Base de données",
+    Component.RETURNS: "Collecte des retours",
 }
+# Components whose trouble degrades the service without stopping it: no incident is opened.
+DEGRADING: frozenset[Component] = frozenset({Component.RETURNS})
 # Which cause a failed probe gives its incident: the deposit point is outside the service.
 PROBE_CAUSES: dict[Component, IncidentCause] = {Component.DEPOSIT_POINT: IncidentCause.THIRD_PARTY}
 
@@ -260,7 +263,7 @@ def _component_state(probe: ComponentProbe | None, *, now: datetime) -> Componen
     name = Component(probe.component)
     state: ComponentState
     if not probe.ok:
-        state = "down"
+        state = "degraded" if name in DEGRADING else "down"
     elif now - probe.checked_at > STALE_AFTER:
         state = "unknown"
     else:
@@ -271,6 +274,12 @@ def _component_state(probe: ComponentProbe | None, *, now: datetime) -> Componen
         state=state,
         checked_at=probe.checked_at,
         detail=probe.detail,
+    )
+
+
+def _unknown(component: Component) -> ComponentRead:
+    return ComponentRead(
+        name=component, label=COMPONENT_LABELS[component], state="unknown", checked_at=None
     )
 
 
@@ -290,6 +299,19 @@ def _worker_state(session: Session, *, now: datetime) -> ComponentRead:
             detail="dernière activité de la file de transmission",
         )
     return ComponentRead(name=Component.WORKER, label=label, state="unknown", checked_at=last_job)
+
+
+def raise_alert(
+    session: Session, *, component: Component, at: datetime, detail: str | None
+) -> None:
+    """An operator alert on a component that degrades the service without stopping it (a return
+    quarantined): shown on the status page until `clear_alert`, no incident opened."""
+    probe = repository.lock_probe(session, component, ok=detail is None, at=at)
+    probe.ok, probe.checked_at, probe.detail = detail is None, at, detail
+    if detail is None:
+        probe.last_ok_at = at
+    session.add(probe)
+    session.flush()
 
 
 def service_status(
@@ -316,6 +338,9 @@ def service_status(
             checked_at=None,
         ),
     ]
+    returns = repository.get_probe(session, Component.RETURNS)
+    if returns is not None and not returns.ok:
+        components.append(_component_state(returns, now=now) or _unknown(Component.RETURNS))
     upcoming = [m for m in list_maintenances(session, since=now) if m.start > now]
     report = availability(session, offering=chosen, month=now.date(), now=now)
     return StatusRead(

@@ -109,6 +109,19 @@ class Declarant(SQLModel, table=True):
     prenom_encrypted: str = Field(sa_type=sa.Text)
     password_encrypted: str = Field(sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    identity_key: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="HMAC of the normalised SIRET, nom, prénom (transmission/identity.py); "
+        "cleared when they change",
+    )
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    check_status: str | None = Field(
+        default=None, max_length=16, description="ok, unknown, locked, rejected or unreachable"
+    )
+    check_message: str | None = Field(default=None, sa_type=sa.Text)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Company(SQLModel, table=True):

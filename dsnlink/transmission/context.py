@@ -37,6 +37,7 @@ class TransmissionPolicy:
     deposit_read_timeout: timedelta = timedelta(seconds=300)
     reconcile_grace: timedelta = timedelta(minutes=3)
     reconcile_recheck: timedelta = timedelta(seconds=30)
+    reconcile_proof: timedelta = timedelta(hours=2)
     returns_lag: timedelta = timedelta(minutes=2)
     returns_follow: timedelta = timedelta(days=7)
 
@@ -50,6 +51,7 @@ class TransmissionPolicy:
             deposit_read_timeout=timedelta(seconds=settings.deposit_read_timeout_seconds),
             reconcile_grace=timedelta(seconds=settings.reconcile_grace_seconds),
             reconcile_recheck=timedelta(seconds=settings.reconcile_recheck_seconds),
+            reconcile_proof=timedelta(seconds=settings.reconcile_proof_seconds),
             returns_lag=timedelta(seconds=settings.returns_lag_seconds),
             returns_follow=timedelta(days=settings.returns_follow_days),
         )
@@ -66,7 +68,10 @@ class TransmissionContext:
     clock: Clock
     policy: TransmissionPolicy
     worker_id: str
+    identity_secret: str  # HMAC key of net-entreprises identities (Settings.secret_key)
     rng: random.Random = dataclasses.field(default_factory=random.Random)
+    # Returns whose download failed transiently, by (idflux, return id): cycles in a row.
+    return_failures: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
 
 
 class StepKind(StrEnum):
@@ -111,4 +116,7 @@ def build_client(
             initial_backoff=backoff, max_backoff=max(backoff, 30 * backoff), jitter=backoff
         ),
         transport=transport,
+        token_max_age=timedelta(seconds=settings.deposit_point_token_max_age_seconds),
+        max_cache_ttl=timedelta(seconds=settings.deposit_point_cache_max_seconds),
+        max_response_bytes=settings.returns_max_bytes,
     )

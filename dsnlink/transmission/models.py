@@ -62,16 +62,17 @@ class DepositAttempt(SQLModel, table=True):
     )
 
 
-class DeclarantLease(SQLModel, table=True):
-    """Which declaration may have a deposit in flight for a declarant (at most one).
+class IdentityLease(SQLModel, table=True):
+    """Which declaration may have a deposit in flight for a net-entreprises identity (at most
+    one, whichever tenant and declarant row it comes through; transmission/identity.py).
 
     Held by a declaration, not a worker: it survives a crash and is released only once that
     declaration's deposit is resolved (accepted, refused, surely not sent, or given up).
     """
 
-    __tablename__ = "declarant_lease"
+    __tablename__ = "identity_lease"
 
-    declarant_id: uuid.UUID = Field(foreign_key="declarant.id", primary_key=True)
+    identity_key: str = Field(max_length=64, primary_key=True)
     declaration_id: uuid.UUID | None = Field(default=None, foreign_key="declaration.id")
     taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -92,16 +93,20 @@ class DepositedFlow(SQLModel, table=True):
 
 
 class DepositReturn(SQLModel, table=True):
-    """A return (retour) of a flow; upserted by (idflux, nature, ops): bodies overwrite them."""
+    """A return (retour) of a flow; upserted by (idflux, nature, ops, délégataire): a body
+    overwrites its own return; an unreadable one is kept raw and quarantined (`readable`)."""
 
     __tablename__ = "deposit_return"
-    __table_args__ = (sa.UniqueConstraint("idflux", "nature", "ops"),)
+    __table_args__ = (sa.UniqueConstraint("idflux", "nature", "ops", "delegataire"),)
 
     id: int | None = Field(default=None, primary_key=True)
     declaration_id: uuid.UUID = Field(foreign_key="declaration.id", index=True)
     idflux: str = Field(max_length=50)
     nature: str = Field(max_length=4)
     ops: str = Field(default="", max_length=64, description="the body (organisme); '' if none")
+    delegataire: str = Field(
+        default="", max_length=64, description="the body's délégataire that produced it; '' if none"
+    )
     status: str | None = Field(default=None, max_length=8, description="OK, ANO or KO")
     return_id: str = Field(max_length=10)
     kind: str | None = Field(default=None, max_length=16)
@@ -111,6 +116,10 @@ class DepositReturn(SQLModel, table=True):
     downloaded_at: datetime = Field(sa_type=UTCDateTime)
     versions: int = 1
     schema_valid: bool | None = None
+    readable: bool = Field(default=True, description="False: quarantined, `error` says why")
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    organism: str | None = Field(default=None, max_length=120)
+    crm_code: int | None = None
     xml_sealed: bytes = Field(
         sa_type=sa.LargeBinary, description="the XML document's bytes, sealed"
     )

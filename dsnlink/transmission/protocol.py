@@ -1,16 +1,16 @@
 """The transmission job: deposit one ordered declaration exactly once, then follow its returns.
 
 The protocol (docs/transmission.md) in short:
-  a. at most one deposit in flight per declarant: a `declarant_lease` row held by a declaration,
+  a. at most one deposit in flight per net-entreprises identity (SIRET, nom, prénom, whichever
+     tenant or declarant row it comes through): an `identity_lease` row held by a declaration,
      taken with a conditional UPDATE and kept until that declaration's deposit is resolved;
   b. an attempt row in state `sending` (with `sent_at`) is committed before the POST leaves;
   c. AEE → idflux, `deposited`; ARE → `refused_by_deposit_point` (both release the lease);
-  d. surely not sent (connection refused, login failed) → `not_sent`, retried with backoff;
+  d. surely not sent (connection refused, 503, login failed) → `not_sent`, the declaration is
+     `waiting_for_deposit_point` and the job comes back after a backoff;
   e. maybe sent (read timeout, 5xx after sending, or an attempt found still `sending` on pickup:
-     the worker died) → `reconciling`: `lister-depots` from `sent_at - 1 min`; a flow not yet
-     attributed to another declaration of ours is ours (one in flight per declarant) and is
-     recorded without sending again; nothing found → look again until `sent_at + deposit read
-     timeout + grace`, and only then send again.
+     the worker died) → `reconciling` (reconcile.py): a listed flow is adopted only once its
+     bilan proves it is this declaration; nothing proven in time → sent again.
 
 Each `transmit_step` call is one step of the job; it commits at the protocol's points (lease,
 intent, result) itself, because the deposit point is outside any transaction of ours, and tells
@@ -27,38 +27,31 @@ import random
 import signal
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from dsnlink.clock import in_paris
 from dsnlink.declarations import timeline
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.deposit_point.errors import DepositRefused
-from dsnlink.deposit_point.records import (
-    DeclarantIdentity,
-    DepositRecord,
-)
-from dsnlink.deposit_point.reports import parse_return
 from dsnlink.errors import TransientTransmissionError, TransmissionError
 from dsnlink.logs.logging import bind_log_fields
 from dsnlink.outbox.models import TransmissionJob
-from dsnlink.security.keys import Keyring
-from dsnlink.tenants.models import Company, Declarant, Establishment
+from dsnlink.tenants.models import Declarant
 from dsnlink.transmission import repository
 from dsnlink.transmission.context import (
-    RECONCILE_LOOKBACK,
     StepKind,
     StepOutcome,
     TransmissionContext,
     TransmissionPolicy,
 )
-from dsnlink.transmission.models import (
-    AttemptState,
-    DepositAttempt,
-)
+from dsnlink.transmission.identity import identity_key, identity_of
+from dsnlink.transmission.models import AttemptState, DepositAttempt
+from dsnlink.transmission.reconcile import reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +65,7 @@ DONE_STATUSES = frozenset(
         DeclarationStatus.DEPOSITED,
         DeclarationStatus.CONFORM,
         DeclarationStatus.ANOMALIES,
+        DeclarationStatus.REJECTED_BY_DEPOSIT_POINT,
         DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
         DeclarationStatus.TRANSMISSION_FAILED,
     }
@@ -87,14 +81,15 @@ def transmit_step(ctx: TransmissionContext, *, job_id: uuid.UUID) -> StepOutcome
         bind_log_fields(declaration_id=job.declaration_id)
         declaration = session.get(Declaration, job.declaration_id)
         if declaration is None:
-            return StepOutcome(StepKind.FAILED, error="the declaration no longer exists")
+            return StepOutcome(StepKind.FAILED, error="la déclaration n'existe plus")
         if declaration.status in DONE_STATUSES:
             return StepOutcome(StepKind.DONE)
         declarant = repository.declarant_of(session, declaration)
         if declarant is None:
             message = (
-                "no declarant is set for the company of this declaration: register one "
-                "(POST /v1/declarants) and assign it to the company, then order again"
+                "aucun déclarant n'est rattaché à l'entreprise de cette déclaration : "
+                "enregistrez-en un (POST /v1/declarants), rattachez-le à l'entreprise, puis "
+                "ordonnez de nouveau la transmission"
             )
             _fail(session, ctx, declaration, message)
             session.commit()
@@ -108,13 +103,17 @@ def transmit_step(ctx: TransmissionContext, *, job_id: uuid.UUID) -> StepOutcome
                 session.add(unresolved)
             _fail(session, ctx, declaration, message)
             repository.release_lease(
-                session, declarant_id=declarant.id, declaration_id=declaration.id
+                session, identity_key=_key(session, ctx, declarant), declaration_id=declaration.id
             )
             session.commit()
             return StepOutcome(StepKind.FAILED, error=message)
         if unresolved is not None:
-            return _reconcile(session, ctx, declaration, declarant, unresolved)
+            return reconcile(session, ctx, declaration, declarant, unresolved)
         return _deposit(session, ctx, declaration, declarant, job)
+
+
+def _key(session: Session, ctx: TransmissionContext, declarant: Declarant) -> str:
+    return identity_key(session, declarant, keyring=ctx.keyring, secret=ctx.identity_secret)
 
 
 def _deposit(
@@ -124,14 +123,15 @@ def _deposit(
     declarant: Declarant,
     job: TransmissionJob,
 ) -> StepOutcome:
+    key = _key(session, ctx, declarant)
     if not repository.take_lease(
-        session, at=ctx.clock.now(), declarant_id=declarant.id, declaration_id=declaration.id
+        session, at=ctx.clock.now(), identity_key=key, declaration_id=declaration.id
     ):
         session.commit()
         return StepOutcome(
             StepKind.RETRY,
             at=ctx.clock.now() + ctx.policy.declarant_wait,
-            error="another deposit is in flight for this declarant",
+            error="un autre dépôt est en cours pour ce déclarant net-entreprises",
         )
     dsn = b"".join(
         ctx.blobs.read(
@@ -139,7 +139,7 @@ def _deposit(
             wrapped_key=declaration.blob_wrapped_key,
         )
     )
-    identity = _identity(declarant, ctx.keyring)
+    identity = identity_of(declarant, ctx.keyring)
 
     # (b) the intent: committed before any byte leaves.
     now = ctx.clock.now()
@@ -161,10 +161,10 @@ def _deposit(
         result = ctx.client.deposit(identity, dsn)
     except DepositRefused as exc:
         _kill_if_asked()
-        return _record_refused(session, ctx, declaration, declarant, attempt, exc, began)
+        return _record_refused(session, ctx, declaration, declarant, attempt, exc, began, key)
     except TransmissionError as exc:
         _kill_if_asked()
-        return _record_failure(session, ctx, declaration, declarant, attempt, job, exc, began)
+        return _record_failure(session, ctx, declaration, attempt, job, exc, began, key)
     _kill_if_asked()
 
     # (c) AEE: the flow exists; record it, release the lease.
@@ -180,14 +180,7 @@ def _deposit(
     ):
         session.rollback()
         return StepOutcome(StepKind.DONE)  # a reconciler recorded it meanwhile
-    repository.record_flow(
-        session,
-        declaration_id=declaration.id,
-        declarant_id=declarant.id,
-        idflux=result.idflux,
-        at=finished,
-        reconciled=False,
-    )
+    _claim_flow(session, ctx, declaration, declarant, result.idflux, finished)
     timeline.advance(
         session,
         declaration,
@@ -196,9 +189,61 @@ def _deposit(
         idflux=result.idflux,
         attempt_id=attempt.id,
     )
-    repository.release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
+    repository.release_lease(session, identity_key=key, declaration_id=declaration.id)
     session.commit()
     return StepOutcome(StepKind.DONE, attempted=True)
+
+
+def _claim_flow(
+    session: Session,
+    ctx: TransmissionContext,
+    declaration: Declaration,
+    declarant: Declarant,
+    idflux: str,
+    at: datetime,
+) -> None:
+    """Record the flow the deposit point's own answer (AEE or ARE) names for this deposit.
+
+    That answer is the proof. Should a reconciliation have adopted the same idflux for another
+    declaration meanwhile (it must not: adoption needs the flow's bilan to name that declaration),
+    the flow moves here and the other declaration looks for its own deposit again: the database
+    lets one flow belong to one declaration, and a conflict never loops.
+    """
+    try:
+        with session.begin_nested():
+            repository.record_flow(
+                session,
+                declaration_id=declaration.id,
+                declarant_id=declarant.id,
+                idflux=idflux,
+                at=at,
+                reconciled=False,
+            )
+        return
+    except IntegrityError:
+        existing = repository.get_flow(session, idflux)
+        if existing is None or existing.declaration_id == declaration.id:
+            raise
+    other = session.get(Declaration, existing.declaration_id)
+    logger.error(
+        "flow %s was adopted by declaration %s but the deposit point answered it to %s",
+        idflux,
+        existing.declaration_id,
+        declaration.id,
+    )
+    repository.move_flow(
+        session, idflux=idflux, declaration_id=declaration.id, declarant_id=declarant.id, at=at
+    )
+    if other is not None and timeline.may_advance(other.status, DeclarationStatus.RECONCILING):
+        timeline.advance(
+            session,
+            other,
+            DeclarationStatus.RECONCILING,
+            at=at,
+            reason=f"le flux {idflux} adopté pour cette déclaration est celui d'une autre "
+            "(son accusé de dépôt le dit) : la recherche de son propre dépôt reprend",
+        )
+        repository.reopen_reconciliation(session, declaration_id=other.id, at=at)
 
 
 def _record_refused(
@@ -209,6 +254,7 @@ def _record_refused(
     attempt: DepositAttempt,
     exc: DepositRefused,
     began: float,
+    key: str,
 ) -> StepOutcome:
     finished = ctx.clock.now()
     anomalies = [anomaly_dict(a) for a in exc.anomalies][:MAX_EVENT_ANOMALIES]
@@ -226,14 +272,7 @@ def _record_refused(
         detail_sealed=sealed,
     )
     if exc.idflux:
-        repository.record_flow(
-            session,
-            declaration_id=declaration.id,
-            declarant_id=declarant.id,
-            idflux=exc.idflux,
-            at=finished,
-            reconciled=False,
-        )
+        _claim_flow(session, ctx, declaration, declarant, exc.idflux, finished)
     timeline.advance(
         session,
         declaration,
@@ -243,7 +282,7 @@ def _record_refused(
         idflux=exc.idflux,
         message=exc.message,
     )
-    repository.release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
+    repository.release_lease(session, identity_key=key, declaration_id=declaration.id)
     session.commit()
     return StepOutcome(StepKind.DONE, error=exc.message, attempted=True)
 
@@ -252,11 +291,11 @@ def _record_failure(
     session: Session,
     ctx: TransmissionContext,
     declaration: Declaration,
-    declarant: Declarant,
     attempt: DepositAttempt,
     job: TransmissionJob,
     exc: TransmissionError,
     began: float,
+    key: str,
 ) -> StepOutcome:
     finished = ctx.clock.now()
     status = getattr(exc, "http_status", None)
@@ -288,14 +327,18 @@ def _record_failure(
             http_status=status,
             error=exc.message,
         )
-        repository.release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
-        session.commit()
-        return StepOutcome(
-            StepKind.RETRY,
-            at=finished + backoff(ctx.policy, job.attempts + 1, ctx.rng),
-            error=exc.message,
-            attempted=True,
+        repository.release_lease(session, identity_key=key, declaration_id=declaration.id)
+        next_try = finished + backoff(ctx.policy, job.attempts + 1, ctx.rng)
+        timeline.advance(
+            session,
+            declaration,
+            DeclarationStatus.WAITING_FOR_DEPOSIT_POINT,
+            at=finished,
+            reason=exc.message,
+            next_try_at=next_try.isoformat(),
         )
+        session.commit()
+        return StepOutcome(StepKind.RETRY, at=next_try, error=exc.message, attempted=True)
     repository.finish_attempt(
         session,
         attempt,
@@ -306,172 +349,9 @@ def _record_failure(
         error=exc.message,
     )
     _fail(session, ctx, declaration, exc.message, code=exc.code)
-    repository.release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
+    repository.release_lease(session, identity_key=key, declaration_id=declaration.id)
     session.commit()
     return StepOutcome(StepKind.FAILED, error=exc.message, attempted=True)
-
-
-def _reconcile(
-    session: Session,
-    ctx: TransmissionContext,
-    declaration: Declaration,
-    declarant: Declarant,
-    attempt: DepositAttempt,
-) -> StepOutcome:
-    """(e) Find out whether an attempt that may have been received was: never resend blindly."""
-    now = ctx.clock.now()
-    if attempt.outcome == AttemptState.SENDING:
-        attempt.outcome = AttemptState.AMBIGUOUS
-        attempt.error = "no result recorded: the worker stopped while the deposit was in flight"
-        session.add(attempt)
-    if declaration.status != DeclarationStatus.RECONCILING:
-        timeline.advance(
-            session, declaration, DeclarationStatus.RECONCILING, at=now, reason=attempt.error
-        )
-    # Nothing else may be sent for this declarant meanwhile, whoever held the lease.
-    repository.force_lease(
-        session, declarant_id=declarant.id, declaration_id=declaration.id, at=now
-    )
-    session.commit()
-
-    identity = _identity(declarant, ctx.keyring)
-    try:
-        deposits = ctx.client.list_deposits(identity, attempt.sent_at - RECONCILE_LOOKBACK, now)
-        candidates = _unattributed(session, deposits, since=attempt.sent_at - RECONCILE_LOOKBACK)
-        chosen = _choose(session, ctx, declaration, candidates)
-    except TransmissionError as exc:
-        logger.warning("reconciliation of %s: listing failed: %s", declaration.id, exc)
-        return StepOutcome(
-            StepKind.RETRY,
-            at=now + ctx.policy.reconcile_recheck,
-            error=f"reconciliation: {exc.message}",
-        )
-
-    if chosen is not None:
-        finished = ctx.clock.now()
-        attempt.outcome = AttemptState.RECONCILED
-        attempt.idflux = chosen.idflux
-        attempt.finished_at = finished
-        session.add(attempt)
-        repository.record_flow(
-            session,
-            declaration_id=declaration.id,
-            declarant_id=declarant.id,
-            idflux=chosen.idflux,
-            at=chosen.deposited_at or finished,
-            reconciled=True,
-        )
-        status = (
-            DeclarationStatus.REFUSED_BY_DEPOSIT_POINT
-            if chosen.status == "KO"
-            else DeclarationStatus.DEPOSITED
-        )
-        timeline.advance(
-            session,
-            declaration,
-            status,
-            at=finished,
-            idflux=chosen.idflux,
-            reconciled=True,
-            attempt_id=attempt.id,
-        )
-        repository.release_lease(session, declarant_id=declarant.id, declaration_id=declaration.id)
-        session.commit()
-        return StepOutcome(StepKind.DONE)
-
-    if len(candidates) > 1:
-        # Flows we cannot tell apart yet: wait for their bilans, never send a second one.
-        return StepOutcome(
-            StepKind.RETRY,
-            at=now + ctx.policy.reconcile_recheck,
-            error=f"reconciliation: {len(candidates)} unattributed flows",
-        )
-    deadline = attempt.sent_at + ctx.policy.deposit_read_timeout + ctx.policy.reconcile_grace
-    if now < deadline:
-        return StepOutcome(
-            StepKind.RETRY,
-            at=min(now + ctx.policy.reconcile_recheck, deadline),
-            error="reconciliation: deposit not listed yet",
-        )
-    # Listed from after the deadline and still absent: it was never received; send again.
-    attempt.outcome = AttemptState.LOST
-    attempt.finished_at = ctx.clock.now()
-    attempt.error = (attempt.error or "") + " — not listed by the deposit point: sending again"
-    session.add(attempt)
-    timeline.advance(
-        session,
-        declaration,
-        DeclarationStatus.TRANSMITTING,
-        at=attempt.finished_at,
-        reason="the ambiguous deposit was not received: sending again",
-    )
-    session.commit()
-    return StepOutcome(StepKind.RETRY, at=ctx.clock.now())
-
-
-def _unattributed(
-    session: Session, deposits: Sequence[DepositRecord], *, since: datetime
-) -> list[DepositRecord]:
-    taken = repository.attributed_idflux(session, [d.idflux for d in deposits])
-    found = [
-        d
-        for d in deposits
-        if d.idflux not in taken and (d.deposited_at is None or d.deposited_at >= since)
-    ]
-    return sorted(found, key=lambda d: (d.deposited_at is None, d.deposited_at, d.idflux))
-
-
-def _choose(
-    session: Session,
-    ctx: TransmissionContext,
-    declaration: Declaration,
-    candidates: list[DepositRecord],
-) -> DepositRecord | None:
-    """The flow that is this declaration's deposit.
-
-    One in flight per declarant makes a single unattributed flow ours. Several (the declarant
-    also deposits elsewhere) are told apart by their bilan (nature 11) when it is published.
-    """
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    matching = [c for c in candidates if _bilan_matches(session, ctx, declaration, c.idflux)]
-    return matching[0] if len(matching) == 1 else None
-
-
-def _bilan_matches(
-    session: Session, ctx: TransmissionContext, declaration: Declaration, idflux: str
-) -> bool:
-    records = ctx.client.list_flow_returns(idflux)
-    bilan = next((r for r in records if r.nature == "11" and r.return_id), None)
-    if bilan is None:
-        return False
-    parsed = parse_return(
-        ctx.client.download_return(idflux, bilan.return_id, url=bilan.url).content, nature="11"
-    )
-    company = session.get(Company, declaration.company_id)
-    establishment = session.get(Establishment, declaration.establishment_id)
-    for report in parsed.declarations:
-        ident = report.identification
-        if (
-            company is not None
-            and ident.siren == company.siren
-            and ident.nature == declaration.nature
-            and ident.type == declaration.type
-            and (
-                establishment is None
-                or establishment.nic in {ident.nic_affectation, ident.nic_siege, None}
-            )
-            and (ident.mois is None or _same_month(ident.mois, declaration.month))
-        ):
-            return True
-    return False
-
-
-def _same_month(mois: str, month: str) -> bool:
-    """Whether a bilan's month (MMYYYY, 01MMYYYY, YYYYMM... as published) is `month` (YYYY-MM)."""
-    digits = "".join(ch for ch in mois if ch.isdigit())
-    year, mm = month.split("-")
-    return year + mm in digits or mm + year in digits
 
 
 def backoff(policy: TransmissionPolicy, attempt: int, rng: random.Random) -> timedelta:
@@ -485,11 +365,14 @@ def _give_up_message(policy: TransmissionPolicy, unresolved: DepositAttempt | No
     hours = policy.max_age.total_seconds() / 3600
     if unresolved is not None:
         return (
-            f"gave up after {hours:g} h: whether the last deposit (sent at "
-            f"{unresolved.sent_at.isoformat()}) was received could not be confirmed; check "
-            "net-entreprises.fr before sending it again"
+            f"abandon après {hours:g} h : la réception du dernier dépôt (envoyé le "
+            f"{in_paris(unresolved.sent_at)}) n'a pas pu être confirmée ; vérifiez sur "
+            "net-entreprises.fr avant de la transmettre de nouveau"
         )
-    return f"gave up after {hours:g} h of failed attempts; last error on the attempts list"
+    return (
+        f"abandon après {hours:g} h d'essais sans succès ; la dernière erreur figure dans la "
+        "liste des tentatives. Corrigez la cause puis ordonnez de nouveau la transmission"
+    )
 
 
 def _fail(
@@ -507,14 +390,6 @@ def _fail(
         at=ctx.clock.now(),
         message=message,
         code=code,
-    )
-
-
-def _identity(declarant: Declarant, keyring: Keyring) -> DeclarantIdentity:
-    return DeclarantIdentity(
-        siret=declarant.siret,
-        nom=keyring.decrypt_text(declarant.nom_encrypted),
-        prenom=keyring.decrypt_text(declarant.prenom_encrypted),
     )
 
 

@@ -22,17 +22,17 @@ from dsnlink.outbox.models import JobStatus, TransmissionJob
 from dsnlink.tenants.models import Company, Declarant
 from dsnlink.transmission.models import (
     AttemptState,
-    DeclarantLease,
     DepositAttempt,
     DepositedFlow,
     DepositReturn,
+    IdentityLease,
     ReturnsCursor,
 )
 
 RETURNS_CURSOR = "concentrator"
 
 _JOBS: sa.Table = TransmissionJob.__table__  # type: ignore[attr-defined]
-_LEASES: sa.Table = DeclarantLease.__table__  # type: ignore[attr-defined]
+_LEASES: sa.Table = IdentityLease.__table__  # type: ignore[attr-defined]
 _ATTEMPTS: sa.Table = DepositAttempt.__table__  # type: ignore[attr-defined]
 
 
@@ -136,30 +136,31 @@ def job_of(session: Session, declaration_id: uuid.UUID) -> TransmissionJob | Non
     ).first()
 
 
-# --- declarants and their lease ------------------------------------------------------------------
+# --- declarants and the lease of their identity -------------------------------------------------
 
 
 def declarant_of(session: Session, declaration: Declaration) -> Declarant | None:
     company = session.get(Company, declaration.company_id)
     if company is None or company.declarant_id is None:
         return None
-    return session.get(Declarant, company.declarant_id)
+    declarant = session.get(Declarant, company.declarant_id)
+    return None if declarant is None or declarant.removed_at is not None else declarant
 
 
 def take_lease(
-    session: Session, *, declarant_id: uuid.UUID, declaration_id: uuid.UUID, at: datetime
+    session: Session, *, identity_key: str, declaration_id: uuid.UUID, at: datetime
 ) -> bool:
-    """The declarant's lease for this declaration; False if another one holds it."""
-    if session.get(DeclarantLease, declarant_id) is None:
+    """The identity's lease for this declaration; False if another declaration holds it."""
+    if session.get(IdentityLease, identity_key) is None:
         try:
             with session.begin_nested():
-                session.add(DeclarantLease(declarant_id=declarant_id))
+                session.add(IdentityLease(identity_key=identity_key))
         except IntegrityError:
             pass  # created by another worker at the same moment
     taken = session.execute(
         sa.update(_LEASES)
         .where(
-            _LEASES.c.declarant_id == declarant_id,
+            _LEASES.c.identity_key == identity_key,
             sa.or_(_LEASES.c.declaration_id.is_(None), _LEASES.c.declaration_id == declaration_id),
         )
         .values(declaration_id=declaration_id, taken_at=at)
@@ -169,12 +170,12 @@ def take_lease(
 
 
 def force_lease(
-    session: Session, *, declarant_id: uuid.UUID, declaration_id: uuid.UUID, at: datetime
+    session: Session, *, identity_key: str, declaration_id: uuid.UUID, at: datetime
 ) -> None:
-    lease = session.get(DeclarantLease, declarant_id)
+    lease = session.get(IdentityLease, identity_key)
     if lease is None:
         session.add(
-            DeclarantLease(declarant_id=declarant_id, declaration_id=declaration_id, taken_at=at)
+            IdentityLease(identity_key=identity_key, declaration_id=declaration_id, taken_at=at)
         )
     elif lease.declaration_id != declaration_id:
         lease.declaration_id = declaration_id
@@ -182,10 +183,10 @@ def force_lease(
         session.add(lease)
 
 
-def release_lease(session: Session, *, declarant_id: uuid.UUID, declaration_id: uuid.UUID) -> None:
+def release_lease(session: Session, *, identity_key: str, declaration_id: uuid.UUID) -> None:
     session.execute(
         sa.update(_LEASES)
-        .where(_LEASES.c.declarant_id == declarant_id, _LEASES.c.declaration_id == declaration_id)
+        .where(_LEASES.c.identity_key == identity_key, _LEASES.c.declaration_id == declaration_id)
         .values(declaration_id=None, taken_at=None)
     )
 
@@ -286,6 +287,60 @@ def attributed_idflux(session: Session, idflux: Sequence[str]) -> set[str]:
     )
 
 
+def move_flow(
+    session: Session,
+    *,
+    idflux: str,
+    declaration_id: uuid.UUID,
+    declarant_id: uuid.UUID,
+    at: datetime,
+) -> None:
+    """Give a flow (and the returns stored for it) to another declaration."""
+    flows: sa.Table = DepositedFlow.__table__  # type: ignore[attr-defined]
+    returns: sa.Table = DepositReturn.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(flows)
+        .where(flows.c.idflux == idflux)
+        .values(
+            declaration_id=declaration_id,
+            declarant_id=declarant_id,
+            deposited_at=at,
+            reconciled=False,
+            settled_at=None,
+        )
+    )
+    session.execute(
+        sa.update(returns).where(returns.c.idflux == idflux).values(declaration_id=declaration_id)
+    )
+    session.expire_all()
+
+
+def reopen_reconciliation(session: Session, *, declaration_id: uuid.UUID, at: datetime) -> None:
+    """The declaration's adopted attempt is in doubt again, and its job runs again now."""
+    attempt = session.exec(
+        select(DepositAttempt)
+        .where(
+            DepositAttempt.declaration_id == declaration_id,
+            DepositAttempt.outcome == AttemptState.RECONCILED,
+        )
+        .order_by(col(DepositAttempt.id).desc())
+    ).first()
+    if attempt is not None:
+        attempt.outcome = AttemptState.AMBIGUOUS
+        attempt.idflux = None
+        attempt.finished_at = None
+        session.add(attempt)
+    session.execute(
+        sa.update(_JOBS)
+        .where(_JOBS.c.declaration_id == declaration_id)
+        .values(status=JobStatus.QUEUED, available_at=at, locked_by=None, locked_until=None)
+    )
+
+
+def get_flow(session: Session, idflux: str) -> DepositedFlow | None:
+    return session.get(DepositedFlow, idflux)
+
+
 def flow_of(session: Session, declaration_id: uuid.UUID) -> DepositedFlow | None:
     return session.exec(
         select(DepositedFlow).where(DepositedFlow.declaration_id == declaration_id)
@@ -331,14 +386,16 @@ def has_returns(session: Session, idflux: str) -> bool:
 
 
 def get_return_slot(
-    session: Session, *, idflux: str, nature: str, ops: str
+    session: Session, *, idflux: str, nature: str, ops: str, delegataire: str
 ) -> DepositReturn | None:
-    """The stored return of a flow for this nature and body (a newer version overwrites it)."""
+    """The stored return of a flow for this nature, body and délégataire (a newer version of it
+    overwrites it)."""
     return session.exec(
         select(DepositReturn).where(
             DepositReturn.idflux == idflux,
             DepositReturn.nature == nature,
             DepositReturn.ops == ops,
+            DepositReturn.delegataire == delegataire,
         )
     ).first()
 

@@ -14,12 +14,13 @@ from dsnlink.declarations import repository as declarations_repository
 from dsnlink.declarations import tracking
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.schemas import DeclarationRead, EventRead
+from dsnlink.deposit_point.returns import ReturnStatus
+from dsnlink.deposit_point.returns.labels import STATUS_LABELS
 from dsnlink.errors import NotFoundError
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import repository
-from dsnlink.transmission.inbox import transcodification
 from dsnlink.transmission.protocol import MAX_EVENT_ANOMALIES
 
 
@@ -49,6 +50,15 @@ class ReturnView(BaseModel):
     status: str | None = Field(description="OK, ANO (non-blocking anomalies) or KO")
     status_label: str | None
     kind: str | None
+    readable: bool = Field(
+        default=True, description="false: the document could not be read; kept raw, quarantined"
+    )
+    error: str | None = Field(default=None, description="why it could not be read")
+    organism: str | None = None
+    crm_code: int | None = Field(
+        default=None, description="the organism's CRM code: 0 accepted, 1 with anomalies, 2, 3 KO"
+    )
+    delegataire: str | None = None
     published_at: datetime | None
     versions: int = Field(description="how many versions were seen (bodies overwrite returns)")
     schema_valid: bool | None
@@ -128,7 +138,6 @@ def get_transmission_view(
     flow = repository.flow_of(session, declaration_id)
     returns = repository.returns_of(session, declaration_id)
     job = repository.job_of(session, declaration_id)
-    statuses: dict[str, str] = transcodification().get("return_statuses", {})
     return TransmissionView(
         idflux=flow.idflux if flow else None,
         deposited_at=flow.deposited_at if flow else None,
@@ -158,11 +167,16 @@ def get_transmission_view(
                 label=r.label,
                 ops=r.ops or None,
                 status=r.status,
-                status_label=statuses.get(r.status or ""),
+                status_label=_status_label(r.status),
                 kind=r.kind,
                 published_at=r.published_at,
                 versions=r.versions,
                 schema_valid=r.schema_valid,
+                readable=r.readable,
+                error=r.error,
+                organism=r.organism,
+                crm_code=r.crm_code,
+                delegataire=r.delegataire or None,
                 anomalies=_parsed_anomalies(keyring.open_json(r.parsed_sealed)),
                 url=f"/v1/declarations/{declaration_id}/returns/{r.return_id}",
             )
@@ -171,10 +185,18 @@ def get_transmission_view(
     )
 
 
+def _status_label(status: str | None) -> str | None:
+    try:
+        return STATUS_LABELS[ReturnStatus(status)] if status else None
+    except ValueError:
+        return None
+
+
 def _parsed_anomalies(parsed: dict[str, Any]) -> list[dict[str, Any]]:
     found = list(parsed.get("anomalies") or [])
-    for declaration in parsed.get("declarations") or []:
-        found.extend(declaration.get("anomalies") or [])
+    if "outcome" not in parsed:  # stored by the first reader: per-declaration ones apart
+        for declaration in parsed.get("declarations") or []:
+            found.extend(declaration.get("anomalies") or [])
     return [{k: v for k, v in a.items() if v is not None} for a in found][:MAX_EVENT_ANOMALIES]
 
 

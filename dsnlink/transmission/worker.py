@@ -258,6 +258,7 @@ def build_worker(
         clock=clock,
         policy=policy or TransmissionPolicy.from_settings(settings),
         worker_id=worker_id or new_worker_id(),
+        identity_secret=settings.secret_key,
     )
     return TransmissionWorker(
         context=context,

@@ -21,13 +21,13 @@ from dsnlink.deposit_point.errors import (
     AuthenticationFailed,
     DepositRefused,
 )
-from dsnlink.deposit_point.records import (
-    ConcentratorCredentials,
-    DeclarantIdentity,
-    GatewayStatus,
-    ReportKind,
+from dsnlink.deposit_point.records import ConcentratorCredentials, DeclarantIdentity
+from dsnlink.deposit_point.returns import (
+    DeclarationOutcome,
+    ReturnKind,
+    declaration_outcome,
+    read_return,
 )
-from dsnlink.deposit_point.reports import gateway_status, parse_return
 
 CONCENTRATOR = ConcentratorCredentials(
     siret="18751249600022", nom="CTR2000", prenom="concentrateur", password="azerty"
@@ -114,9 +114,9 @@ def test_deposit_track_and_download_against_the_mock(base_url, mock_admin):
         downloaded = client.download_return(result.idflux, aee_line.return_id)
 
     assert [d.idflux for d in deposits] == [result.idflux]
-    aee = parse_return(downloaded.content, nature="10")
-    assert (aee.kind, aee.idflux, aee.schema_valid) == (ReportKind.AEE, result.idflux, True)
-    assert gateway_status(aee) is GatewayStatus.DEPOSITED
+    aee = read_return(downloaded.content, nature="10")
+    assert (aee.kind, aee.idflux, aee.schema_valid) == (ReturnKind.AEE, result.idflux, True)
+    assert declaration_outcome(aee) is DeclarationOutcome.DEPOSITED
 
 
 def test_dropped_deposit_is_ambiguous_sent_once_and_found_by_reconciliation(base_url, mock_admin):
@@ -137,7 +137,7 @@ def test_unacceptable_file_is_refused_with_the_mocks_are(base_url, mock_admin):
     with make_client(base_url) as client, pytest.raises(DepositRefused) as caught:
         client.deposit(DECLARANT, b"NOT A DSN\n")
 
-    assert caught.value.report.kind is ReportKind.ARE
+    assert caught.value.report.kind is ReturnKind.ARE
     assert caught.value.anomalies
 
 

@@ -137,29 +137,65 @@ def test_authenticate_sends_fields_in_order_without_xml_declaration(client, rout
     assert "Content-Encoding" not in request.headers
 
 
-def test_token_is_reused_until_expires_minus_margin_then_renewed(client, router, clock):
+def test_token_is_kept_past_the_logins_expires_until_its_max_age(client, router, clock):
+    # The login's Expires (2 min on the platform) is that answer's freshness, not the token's life.
     route = router.post(AUTH).mock(
-        side_effect=[token_response("T1"), token_response("T2", now=NOW + timedelta(hours=1))]
+        side_effect=[
+            token_response("T1", lifetime=timedelta(minutes=2)),
+            token_response("T2", now=NOW + timedelta(hours=1), lifetime=timedelta(minutes=2)),
+        ]
     )
 
     assert client.authenticate() == "T1"
-    clock.advance(timedelta(minutes=54))
+    clock.advance(timedelta(minutes=59))
     assert client.authenticate() == "T1"
     assert route.call_count == 1
 
-    clock.advance(timedelta(minutes=1, seconds=1))  # past Expires (1 h) minus the 5-min margin
+    clock.advance(timedelta(minutes=1))  # the default max age: one hour
     assert client.authenticate() == "T2"
     assert route.call_count == 2
 
 
-def test_token_lifetime_comes_from_expires_minus_date_not_our_clock(client, router, clock):
-    server_now = NOW - timedelta(hours=3)  # a server clock far behind ours
-    router.post(AUTH).mock(return_value=token_response("T1", now=server_now,
-                                                       lifetime=timedelta(hours=2)))
+def test_token_max_age_is_configurable_and_ignores_the_server_clock(router, clock):
+    server_now = NOW - timedelta(hours=3)  # a server clock far behind ours changes nothing
+    router.post(AUTH).mock(
+        return_value=token_response("T1", now=server_now, lifetime=timedelta(days=3))
+    )
+    with DepositPointClient(
+        endpoints=Endpoints.single(BASE),
+        credentials=CREDENTIALS,
+        clock=clock,
+        token_max_age=timedelta(minutes=20),
+    ) as short_lived:
+        short_lived.authenticate()
+        assert short_lived.token_expires_at() == NOW + timedelta(minutes=20)
 
-    client.authenticate()
 
-    assert client.token_expires_at() == NOW + timedelta(hours=2) - timedelta(minutes=5)
+def test_a_401_on_a_business_call_logs_in_once_more_then_keeps_the_new_token(
+    client, router, clock
+):
+    auth = router.post(AUTH).mock(
+        side_effect=[token_response("T1"), token_response("T2"), token_response("T3")]
+    )
+    flows = router.get("/lister-retours-flux/1.0/FLUX-A").mock(
+        side_effect=[
+            httpx.Response(
+                401, headers={"WWW-Authenticate": 'DSNLogin realm="Expiration du jeton"'}
+            ),
+            listing(RETOURS, expires_in=timedelta(0)),
+            listing(RETOURS, expires_in=timedelta(0)),
+        ]
+    )
+
+    client.list_flow_returns("FLUX-A")
+    client.list_flow_returns("FLUX-A")
+
+    assert auth.call_count == 2  # T1 refused once, T2 kept for the next call
+    assert [c.request.headers["Authorization"] for c in flows.calls] == [
+        "DSNLogin concentrateur=T1",
+        "DSNLogin concentrateur=T2",
+        "DSNLogin concentrateur=T2",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -589,7 +625,9 @@ def test_flow_returns_use_concentrator_only_header_and_parse_records(client, rou
     assert first.return_id == "R1"
     assert first.url == "https://dp.test/telecharger-retour/1.0/FLUX-A/R1"
     assert first.published_at == datetime(2026, 3, 5, 8, 41, tzinfo=UTC)
-    assert (second.ops, second.status, second.key) == ("AUMGM1", "ANO", ("FLUX-A", "51", "AUMGM1"))
+    assert (second.ops, second.status, second.key) == (
+        "AUMGM1", "ANO", ("FLUX-A", "51", "AUMGM1", None)
+    )
 
 
 def test_flow_with_no_returns_yet_is_an_empty_list(client, router):
@@ -686,7 +724,8 @@ def test_download_checks_identifier_lengths(client):
         client.download_return("FLUX", "R" * 11)
 
 
-def test_expires_already_past_makes_the_token_single_use(client, router):
+def test_a_login_answer_already_expired_still_gives_a_token_kept_for_its_max_age(client, router):
+    # Expires in the past says "do not reuse this answer", not "this token is dead".
     route = router.post(AUTH).mock(return_value=httpx.Response(
         200, text="T1", headers={"Expires": "Thu, 01 Dec 1994 16:00:00 GMT"}
     ))
@@ -694,7 +733,7 @@ def test_expires_already_past_makes_the_token_single_use(client, router):
     client.authenticate()
     client.authenticate()
 
-    assert route.call_count == 2
+    assert route.call_count == 1
 
 
 def test_absurd_server_lifetimes_are_capped(client, router, clock):
@@ -704,7 +743,7 @@ def test_absurd_server_lifetimes_are_capped(client, router, clock):
     )
 
     client.authenticate()
-    assert client.token_expires_at() == NOW + timedelta(hours=4) - timedelta(minutes=5)
+    assert client.token_expires_at() == NOW + timedelta(hours=1)  # not the 3 days of Expires
 
     client.list_flow_returns("FLUX-A")
     clock.advance(timedelta(minutes=5, seconds=1))

@@ -37,6 +37,7 @@ FAST_POLICY = TransmissionPolicy(
     deposit_read_timeout=timedelta(seconds=1),
     reconcile_grace=timedelta(milliseconds=300),
     reconcile_recheck=timedelta(milliseconds=100),
+    reconcile_proof=timedelta(seconds=5),
     returns_lag=timedelta(0),
 )
 FAST_CLIENT_RETRY = RetryPolicy(

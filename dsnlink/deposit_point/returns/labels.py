@@ -187,7 +187,7 @@ NATURES: dict[str, Nature] = {
 }
 
 KIND_LABELS: dict[ReturnKind, str] = {
-    ReturnKind.AEE: "attestation d'enregistrement électronique (AEE)",
+    ReturnKind.AEE: "accusé d'enregistrement électronique (AEE)",
     ReturnKind.ARE: "avis de rejet d'envoi (ARE)",
     ReturnKind.CCO: "certificat de conformité (CCO)",
     ReturnKind.BAN: "bilan d'anomalies (BAN)",

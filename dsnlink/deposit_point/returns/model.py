@@ -27,7 +27,7 @@ class ReturnStatus(StrEnum):
 class ReturnKind(StrEnum):
     """What a return is, as far as the declaration's life goes."""
 
-    AEE = "AEE"  # attestation d'enregistrement électronique: deposit accepted
+    AEE = "AEE"  # accusé d'enregistrement électronique: deposit accepted
     ARE = "ARE"  # avis de rejet d'envoi: deposit refused
     CCO = "CCO"  # certificat de conformité
     BAN = "BAN"  # bilan d'anomalies: rejected by the deposit point
