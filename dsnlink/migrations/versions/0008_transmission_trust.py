@@ -10,6 +10,7 @@ Create Date: 2026-12-01 23:00:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -39,8 +40,8 @@ _RETURN_COLUMNS = (
 )
 
 
-def _deposit_return_columns(*, with_new_columns: bool) -> list[sa.SchemaItem]:
-    columns: list[sa.SchemaItem] = [
+def _deposit_return_columns(*, with_new_columns: bool) -> list[Any]:
+    columns: list[Any] = [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("declaration_id", sa.Uuid(), nullable=False),
         sa.Column("idflux", sa.String(length=50), nullable=False),
@@ -58,7 +59,7 @@ def _deposit_return_columns(*, with_new_columns: bool) -> list[sa.SchemaItem]:
         sa.Column("xml_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("parsed_sealed", sa.LargeBinary(), nullable=False),
     ]
-    unique = ("idflux", "nature", "ops")
+    unique: tuple[str, ...] = ("idflux", "nature", "ops")
     if with_new_columns:
         columns += [
             sa.Column("delegataire", sa.String(length=64), nullable=False),
