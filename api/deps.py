@@ -15,12 +15,14 @@ from dsnlink import db
 from dsnlink.clock import Clock
 from dsnlink.config import Settings
 from dsnlink.declarations.service import IntakeRuntime
+from dsnlink.deposit_point.client import DepositPointClient
 from dsnlink.logs.logging import bind_log_fields
 from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.schemas import Principal
+from dsnlink.transmission.context import build_client
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,18 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_deposit_point(runtime: RuntimeDep) -> Iterator[DepositPointClient]:
+    """A deposit-point client for this request (the concentrator's), closed afterwards."""
+    client = build_client(runtime.settings, clock=runtime.clock)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+DepositPointDep = Annotated[DepositPointClient, Depends(get_deposit_point)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

@@ -23,6 +23,7 @@ from api.dashboard.templating import render
 from api.deps import Runtime, RuntimeDep, SessionDep
 from api.errors import status_of
 from dsnlink.declarations import monthly, tracking
+from dsnlink.declarations import ordering as declarations_ordering
 from dsnlink.declarations import service as declarations_service
 from dsnlink.declarations.errors import CutoffPassed, DuplicateDeclaration
 from dsnlink.declarations.models import DeclarationStatus
@@ -482,7 +483,7 @@ async def order_transmission(
             back=back,
         )
     try:
-        declarations_service.order_transmission(
+        declarations_ordering.order_transmission(
             session,
             principal=visitor.principal,
             declaration_id=declaration_id,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.declarations import monthly, service, tracking
+from dsnlink.declarations import monthly, ordering, service, tracking
 from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
@@ -144,7 +144,7 @@ def read_declaration(
 def order_transmission(
     declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DeclarationRead:
-    return service.order_transmission(
+    return ordering.order_transmission(
         session,
         principal=principal,
         declaration_id=declaration_id,

@@ -2,6 +2,8 @@
 
 InputError
 ├── UnsupportedUpload            a Content-Type or Content-Encoding the intake does not take
+├── DeclarantNotReady            the company's declarant cannot file: no order is taken
+├── MsaDepositPoint              a file for the MSA's deposit point (S10.G00.00.007 = 02)
 ├── UnreadableInputError
 │   └── EmptyUpload              a body with no byte (after decompression)
 └── ValidationFailed
@@ -80,3 +82,11 @@ class CutoffPassed(DeadlineError):
 
 class IllegalTransition(ConflictError):
     code = "illegal-transition"
+
+
+class DeclarantNotReady(InputError):
+    code = "declarant-not-ready"
+
+
+class MsaDepositPoint(InputError):
+    code = "msa-deposit-point"

@@ -117,3 +117,23 @@ def events_with_sealed_detail(session: Session) -> Sequence[DeclarationEvent]:
         .where(col(DeclarationEvent.detail_sealed).is_not(None))
         .order_by(col(DeclarationEvent.id))
     ).all()
+
+
+def count_in_flight(session: Session, *, company_ids: Sequence[uuid.UUID]) -> int:
+    """Declarations of these companies whose transmission is ordered and not resolved yet."""
+    if not company_ids:
+        return 0
+    in_flight = [
+        DeclarationStatus.ORDERED,
+        DeclarationStatus.TRANSMITTING,
+        DeclarationStatus.WAITING_FOR_DEPOSIT_POINT,
+        DeclarationStatus.RECONCILING,
+    ]
+    return len(
+        session.exec(
+            select(Declaration.id).where(
+                col(Declaration.company_id).in_(list(company_ids)),
+                col(Declaration.status).in_(in_flight),
+            )
+        ).all()
+    )

@@ -10,6 +10,7 @@ transmitted.
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,14 +24,12 @@ from sqlmodel import Session
 from dsnlink.clock import Clock
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
-from dsnlink.declarations import repository, timeline
+from dsnlink.declarations import ordering, repository, timeline
 from dsnlink.declarations.errors import (
-    AlreadyOrdered,
     CutoffPassed,
-    DeclarationRejected,
     DuplicateDeclaration,
     ForeignEstablishment,
-    NotTransmittable,
+    MsaDepositPoint,
     QuotaExceeded,
     UnidentifiableDeclaration,
 )
@@ -40,14 +39,11 @@ from dsnlink.declarations.schemas import (
     DeclarationRead,
 )
 from dsnlink.declarations.tracking import (
-    declaration_anomalies,
     describe_declaration,
-    get_visible_declaration_or_raise,
     receipt_payload,
 )
 from dsnlink.errors import InputError
 from dsnlink.norm import validate_stream
-from dsnlink.outbox.service import enqueue_transmission
 from dsnlink.security.blobs import BlobStore, StoredBlob
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
@@ -147,6 +143,15 @@ def _record_staged(
         runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key),
         filename=filename or "upload",
     )
+    if _deposit_point_code(runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key)) == "02":
+        raise MsaDepositPoint(
+            "Ce fichier est destiné au point de dépôt de la MSA (rubrique S10.G00.00.007 = 02) : "
+            "dsnlink transmet les DSN à net-entreprises.fr uniquement. Déposez-le sur msa.fr, ou "
+            "indiquez 01 (net-entreprises) dans S10.G00.00.007 si l'entreprise relève du régime "
+            "général, puis envoyez-le de nouveau.",
+            rubric="S10.G00.00.007",
+            value="02",
+        )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
     stored_anomalies = anomalies[:MAX_STORED_ANOMALIES]
     company, establishment, summary = _identify(
@@ -242,9 +247,31 @@ def _record_staged(
     runtime.blobs.promote(staged.path, final_path)
     on_rollback(session, functools.partial(final_path.unlink, missing_ok=True))
     if transmit and status is DeclarationStatus.VALIDATED:
-        _order(session, declaration=declaration, principal=principal, clock=runtime.clock)
+        ordering.order(
+            session,
+            declaration=declaration,
+            principal=principal,
+            clock=runtime.clock,
+            keyring=runtime.keyring,
+        )
     session.flush()
     return describe_declaration(session, declaration, anomalies=stored_anomalies)
+
+
+_DEPOSIT_POINT_LINE = re.compile(rb"^S10\.G00\.00\.007,'([^'\r\n]*)'", re.MULTILINE)
+# The S10 block opens the file: its deposit point code is within the first lines.
+_HEAD_BYTES = 64 * 1024
+
+
+def _deposit_point_code(chunks: Iterable[bytes]) -> str | None:
+    """S10.G00.00.007 of the file (01 net-entreprises, 02 MSA), read from its head only."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= _HEAD_BYTES:
+            break
+    found = _DEPOSIT_POINT_LINE.search(head[:_HEAD_BYTES])
+    return found.group(1).decode("latin-1").strip() if found else None
 
 
 def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
@@ -416,73 +443,5 @@ def _check_quota(
             used=used,
             requested=individuals,
         )
-
-
-# --- the transmission order (mandate) ------------------------------------------------------------
-
-
-def _order(
-    session: Session, *, declaration: Declaration, principal: Principal, clock: Clock
-) -> None:
-    now = clock.now()
-    declaration.ordered_at = now
-    declaration.ordered_by_user_id = principal.user_id
-    declaration.ordered_by_api_key_id = principal.api_key_id
-    timeline.advance(session, declaration, DeclarationStatus.ORDERED, at=now, by=principal)
-    try:
-        enqueue_transmission(
-            session, declaration_id=declaration.id, ordered_by=principal.user_id, clock=clock
-        )
-    except IntegrityError as exc:
-        raise AlreadyOrdered(
-            f"the transmission of declaration {declaration.id} was already ordered",
-            declaration_id=str(declaration.id),
-        ) from exc
-
-
-def order_transmission(
-    session: Session,
-    *,
-    principal: Principal,
-    declaration_id: uuid.UUID,
-    clock: Clock,
-    keyring: Keyring,
-) -> DeclarationRead:
-    """Record who ordered the transmission and when, and queue it in the same transaction."""
-    declaration = get_visible_declaration_or_raise(
-        session, principal=principal, declaration_id=declaration_id
-    )
-    tenants_service.require_activated(session, tenant_id=principal.tenant_id)
-    if declaration.ordered_at is not None:
-        raise AlreadyOrdered(
-            f"the transmission of declaration {declaration.id} was already ordered at "
-            f"{declaration.ordered_at.isoformat()}",
-            declaration_id=str(declaration.id),
-            ordered_at=declaration.ordered_at,
-            ordered_by_user_id=str(declaration.ordered_by_user_id),
-        )
-    if declaration.status == DeclarationStatus.REJECTED:
-        raise DeclarationRejected(
-            f"declaration {declaration.id} was rejected by the norm controls "
-            f"({declaration.anomaly_count} anomalies): it can never be transmitted; correct the "
-            "file and send it again",
-            declaration_id=str(declaration.id),
-            anomalies=[
-                a
-                for a in declaration_anomalies(declaration, keyring=keyring)
-                if a.get("category") == "bloquant"
-            ][:20],
-        )
-    if not DeclarationStatus(declaration.status).transmittable:
-        raise NotTransmittable(
-            f"declaration {declaration.id} is {declaration.status}: no order can be given",
-            declaration_id=str(declaration.id),
-            status=declaration.status,
-        )
-    _order(session, declaration=declaration, principal=principal, clock=clock)
-    session.flush()
-    return describe_declaration(
-        session, declaration, anomalies=declaration_anomalies(declaration, keyring=keyring)
-    )
 
 

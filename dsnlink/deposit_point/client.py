@@ -11,9 +11,9 @@ Exactly-once, from the client's side:
   `list_deposits` before sending again, because the API has no idempotency key.
 - Idempotent calls (authentication, listings, downloads) are retried by tenacity on transient
   errors, with exponential backoff and jitter, a bounded number of times.
-- A 401 on a business call triggers exactly one re-authentication per call; a second 401 raises
-  `AuthenticationFailed` (repeated failed logins lock the account). A 401 or 403 on
-  authentication itself is never retried.
+- A 401 on a business call triggers one re-authentication per call (not for an unknown
+  declarant); a second 401 raises `AuthenticationFailed` (repeated failed logins lock the
+  account). A 401 or 403 on authentication itself is never retried.
 - Every HTTP exchange is reported to `on_attempt` as an `AttemptRecord`.
 
 Listings: a long range is split into windows the server accepts (10 min for concentrator-scoped
@@ -62,6 +62,7 @@ from dsnlink.deposit_point.endpoints import (
 )
 from dsnlink.deposit_point.errors import (
     AuthenticationFailed,
+    DeclarantNotRegistered,
     DepositPointTransientError,
     DepositPointUnreachable,
     SearchWindowTooWide,
@@ -512,8 +513,8 @@ class DepositPointClient:
             authorization = self._authorization(token, declarant)
             try:
                 return self._exchange(context, state, partial(send, authorization), handle)
-            except AuthenticationFailed:
-                if state.reauthenticated:
+            except AuthenticationFailed as exc:
+                if state.reauthenticated or isinstance(exc, DeclarantNotRegistered):
                     raise
                 state.reauthenticated = True
                 self.authenticate(rejected=token)

@@ -11,6 +11,8 @@ TransmissionError
 │   └── MalformedResponse                a 200 whose body cannot be read
 └── PermanentTransmissionError           retrying the same request cannot help
     ├── AuthenticationFailed             401 (realm says why), also after the one re-authentication
+    │   └── DeclarantNotRegistered       401 "non-inscrit": the deposit point does not know the
+    │                                    declarant (a new login cannot help)
     ├── AccountLocked                    403 on authentication: too many failed logins
     ├── CredentialsRejected              422 on authentication: a field missing or too long
     ├── DepositRefused                   422 with an ARE: the deposit point refused the file
@@ -125,6 +127,13 @@ class AuthenticationFailed(DepositPointPermanentError):
         super().__init__(message, realm=realm, scheme=scheme, **context)
         self.realm = realm
         self.scheme = scheme
+
+
+class DeclarantNotRegistered(AuthenticationFailed):
+    """401 with the realm "Utilisateur non-inscrit au service": the declarant named in the
+    Authorization header is unknown to the deposit point (or not registered for DSN)."""
+
+    code = "declarant-not-registered"
 
 
 class AccountLocked(DepositPointPermanentError):

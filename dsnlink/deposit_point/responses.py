@@ -22,6 +22,7 @@ from dsnlink.deposit_point.errors import (
     AmbiguousDepositError,
     AuthenticationFailed,
     CredentialsRejected,
+    DeclarantNotRegistered,
     DepositPointTransientError,
     DepositPointUnavailable,
     DepositPointUnreachable,
@@ -247,7 +248,12 @@ def authentication_failed(response: httpx.Response, operation: Operation) -> Aut
     match = REALM.search(header)
     realm = match.group(1) if match else None
     scheme = (header.split(" ", 1)[0] or None) if header else None
-    return AuthenticationFailed(
+    kind = (
+        DeclarantNotRegistered
+        if realm and "non-inscrit" in realm.lower() and operation is not Operation.AUTHENTICATE
+        else AuthenticationFailed
+    )
+    return kind(
         f"{operation.value}: authentication refused (401)" + (f": {realm}" if realm else ""),
         realm=realm,
         scheme=scheme,

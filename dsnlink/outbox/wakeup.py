@@ -31,10 +31,10 @@ class SessionSyncDriver:
             return cursor.fetchall()
 
 
-def enqueue_wakeup(session: Session, *, job_id: uuid.UUID) -> None:
+def enqueue_wakeup(session: Session, *, job_id: uuid.UUID, order: str = "first") -> None:
     """Wake a worker for this transmission job when the session's transaction commits."""
     from pgqueuer.queries import SyncQueries
 
     SyncQueries(SessionSyncDriver(session)).enqueue(
-        ENTRYPOINT, job_id.bytes, dedupe_key=f"transmit:{job_id}"
+        ENTRYPOINT, job_id.bytes, dedupe_key=f"transmit:{job_id}:{order}"
     )

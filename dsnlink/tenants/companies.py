@@ -38,11 +38,13 @@ def check_siren(siren: str) -> str:
         raise InvalidSiren(f"SIREN {siren} is not valid (wrong check digit)", siren=siren)
     return siren
 
+
 def check_siret(siret: str) -> str:
     """A SIRET's key, La Poste's (SIREN 356000000: digit sum a multiple of 5) included."""
     if not (re.fullmatch(r"\d{14}", siret) and stdnum_siret.is_valid(siret)):
         raise InvalidSiret(f"SIRET {siret} is not valid (wrong check digit)", siret=siret)
     return siret
+
 
 def _describe_company(company: Company, establishments: Sequence[Establishment]) -> CompanyRead:
     return CompanyRead(
@@ -58,6 +60,7 @@ def _describe_company(company: Company, establishments: Sequence[Establishment])
         ],
         created_at=company.created_at,
     )
+
 
 def _add_establishments(
     session: Session, *, company: Company, items: Sequence[EstablishmentCreate], clock: Clock
@@ -81,6 +84,7 @@ def _add_establishments(
             )
         )
 
+
 def _check_declarant(
     session: Session, *, tenant_id: uuid.UUID, declarant_id: uuid.UUID | None
 ) -> None:
@@ -88,6 +92,7 @@ def _check_declarant(
         session, tenant_id=tenant_id, declarant_id=declarant_id
     ):
         raise NotFoundError(f"no declarant {declarant_id}", declarant_id=str(declarant_id))
+
 
 def register_company(
     session: Session, *, principal: Principal, data: CompanyCreate, clock: Clock
@@ -126,6 +131,7 @@ def register_company(
         company, repository.list_establishments(session, company_ids=[company.id])
     )
 
+
 def list_companies(session: Session, *, principal: Principal) -> list[CompanyRead]:
     """The companies the principal may see (every company of the tenant unless restricted)."""
     companies = repository.list_companies(
@@ -133,6 +139,7 @@ def list_companies(session: Session, *, principal: Principal) -> list[CompanyRea
     )
     establishments = repository.list_establishments(session, company_ids=[c.id for c in companies])
     return [_describe_company(c, establishments) for c in companies]
+
 
 def get_company_or_raise(
     session: Session, *, tenant_id: uuid.UUID, company_id: uuid.UUID
@@ -142,6 +149,7 @@ def get_company_or_raise(
         raise NotFoundError(f"no company {company_id}", company_id=str(company_id))
     return company
 
+
 def read_company(session: Session, *, principal: Principal, company_id: uuid.UUID) -> CompanyRead:
     company = get_company_or_raise(session, tenant_id=principal.tenant_id, company_id=company_id)
     if not principal.may_see(company.id):
@@ -150,6 +158,7 @@ def read_company(session: Session, *, principal: Principal, company_id: uuid.UUI
     return _describe_company(
         company, repository.list_establishments(session, company_ids=[company.id])
     )
+
 
 def update_company(
     session: Session,
@@ -174,6 +183,7 @@ def update_company(
     return _describe_company(
         company, repository.list_establishments(session, company_ids=[company.id])
     )
+
 
 def find_establishment(
     session: Session, *, tenant_id: uuid.UUID, siret: str

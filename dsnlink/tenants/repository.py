@@ -179,16 +179,23 @@ def get_establishment_by_siret(
 def get_declarant(
     session: Session, *, tenant_id: uuid.UUID, declarant_id: uuid.UUID
 ) -> Declarant | None:
+    """The tenant's declarant, unless it was removed."""
     declarant = session.get(Declarant, declarant_id)
-    return declarant if declarant is not None and declarant.tenant_id == tenant_id else None
+    if declarant is None or declarant.tenant_id != tenant_id or declarant.removed_at is not None:
+        return None
+    return declarant
 
 
 def list_declarants(session: Session, *, tenant_id: uuid.UUID) -> Sequence[Declarant]:
     return session.exec(
         select(Declarant)
-        .where(Declarant.tenant_id == tenant_id)
+        .where(Declarant.tenant_id == tenant_id, col(Declarant.removed_at).is_(None))
         .order_by(col(Declarant.created_at))
     ).all()
+
+
+def companies_of_declarant(session: Session, *, declarant_id: uuid.UUID) -> Sequence[Company]:
+    return session.exec(select(Company).where(Company.declarant_id == declarant_id)).all()
 
 
 def all_declarants(session: Session) -> Sequence[Declarant]:

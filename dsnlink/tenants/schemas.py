@@ -220,9 +220,29 @@ class DeclarantCreate(_Input):
     )
 
 
+class DeclarantUpdate(_Input):
+    """What changes; the password is re-encrypted, and the identity must be checked again."""
+
+    siret: Annotated[str, StringConstraints(pattern=r"^\d{14}$")] | None = None
+    nom: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    prenom: Annotated[str, StringConstraints(min_length=1, max_length=39)] | None = None
+    password: SecretStr | None = Field(default=None, min_length=1, max_length=30)
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class DeclarantRead(BaseModel):
     id: uuid.UUID
     siret: str
     nom: str
     prenom: str
     created_at: datetime
+    checked_at: datetime | None = Field(
+        default=None, description="when its credentials were last checked at the deposit point"
+    )
+    check_status: str | None = Field(
+        default=None,
+        description="ok, unknown (the deposit point does not know this identity), locked, "
+        "rejected or unreachable (not checked: the deposit point did not answer)",
+    )
+    check_message: str | None = Field(default=None, description="what the deposit point said")

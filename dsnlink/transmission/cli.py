@@ -1,10 +1,12 @@
-"""`dsnlink worker`: transmit ordered declarations to the deposit point and poll their returns."""
+"""`dsnlink worker`: transmit ordered declarations to the deposit point and poll their returns;
+`dsnlink transmission retry`: the operator orders a failed transmission again."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
+import uuid
 from types import FrameType
 
 from dsnlink import db
@@ -32,6 +34,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="--drain: give up after")
     parser.set_defaults(func=run)
+
+    transmission = subparsers.add_parser(
+        "transmission", help="the operator's actions on transmissions"
+    )
+    actions = transmission.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    retry = actions.add_parser(
+        "retry",
+        help="order a failed transmission again (under its user's original mandate)",
+        description="Queue again the transmission of a declaration in transmission_failed, once "
+        "its cause is fixed (declarant corrected, account unlocked...). The order is recorded in "
+        "its timeline as the operator's.",
+    )
+    retry.add_argument("declaration_id", help="the declaration's id")
+    retry.set_defaults(func=run_retry)
+
+
+def run_retry(args: argparse.Namespace) -> int:
+    from dsnlink.clock import SystemClock
+    from dsnlink.declarations.ordering import order_again_by_operator
+    from dsnlink.security.keys import keyring_from_settings
+
+    try:
+        declaration_id = uuid.UUID(args.declaration_id)
+    except ValueError:
+        raise InputError(f"not a declaration id: {args.declaration_id!r}") from None
+    settings = get_settings()
+    engine = db.engine_from_settings(settings)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            order_again_by_operator(
+                session,
+                declaration_id=declaration_id,
+                clock=SystemClock(),
+                keyring=keyring_from_settings(settings),
+            )
+    finally:
+        engine.dispose()
+    print(f"declaration {declaration_id}: transmission ordered again")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

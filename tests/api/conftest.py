@@ -86,7 +86,17 @@ async def _register_company(
     siren: str = SIREN_A,
     nics: tuple[str, ...] = (NIC_A,),
     due_day: int = 5,
+    with_declarant: bool = True,
 ) -> dict[str, Any]:
+    declarant_id = None
+    if with_declarant:  # a transmission can only be ordered for a company with a declarant
+        declarant = await client.post(
+            "/v1/declarants",
+            headers=tenant.headers,
+            json={"siret": siren + nics[0], "nom": "PAIE", "prenom": "SERVICE", "password": "pw-1"},
+        )
+        assert declarant.status_code == 201, declarant.text
+        declarant_id = declarant.json()["id"]
     response = await client.post(
         "/v1/companies",
         headers=tenant.headers,
@@ -94,6 +104,7 @@ async def _register_company(
             "siren": siren,
             "name": f"Company {siren}",
             "due_day": due_day,
+            "declarant_id": declarant_id,
             "establishments": [{"nic": nic, "name": f"Establishment {nic}"} for nic in nics],
         },
     )

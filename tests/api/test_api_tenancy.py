@@ -244,7 +244,7 @@ async def test_company_update_and_declarant(
     )
     assert sorted(e["nic"] for e in body["establishments"]) == ["00074", "00082"]
     listed = (await client.get("/v1/declarants", headers=tenant_a.headers)).json()
-    assert [d["nom"] for d in listed] == ["MARTIN"]
+    assert [d["nom"] for d in listed] == ["PAIE", "MARTIN"]  # the fixture's, then this one
 
 
 async def test_tenant_isolation(

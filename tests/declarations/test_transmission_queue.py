@@ -10,25 +10,44 @@ from sqlalchemy.engine import Engine
 
 from dsnlink import db
 from dsnlink.clock import FrozenClock
-from dsnlink.declarations import service
+from dsnlink.declarations import ordering
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.models import Company, Establishment, Role
+from dsnlink.tenants.models import Company, Declarant, Establishment, Role
 from dsnlink.tenants.schemas import Principal
 from tests.conftest import TEST_ENCRYPTION_KEY
 
 
-def _declaration(engine: Engine, clock: FrozenClock) -> tuple[Principal, Any]:
+KEYRING = Keyring.from_text(TEST_ENCRYPTION_KEY)
+
+
+def _declaration(
+    engine: Engine, clock: FrozenClock, *, declarant: dict[str, str] | None = None
+) -> tuple[Principal, Any]:
+    identity = {"siret": "73282932000074", "nom": "PAIE", "prenom": "SERVICE", "password": "pw"}
+    if declarant is not None:
+        identity.update(declarant)
     with db.unit_of_work(db.session_factory(engine)) as session:
         created = tenants_service.create_tenant(
             session, name="Q", admin_email="a@q.example", secret="s", clock=clock
         )
+        filer = Declarant(
+            tenant_id=created.tenant.id,
+            siret=identity["siret"],
+            nom_encrypted=KEYRING.encrypt_text(identity["nom"]),
+            prenom_encrypted=KEYRING.encrypt_text(identity["prenom"]),
+            password_encrypted=KEYRING.encrypt_text(identity["password"]),
+            created_at=clock.now(),
+        )
+        session.add(filer)
+        session.flush()
         company = Company(
             tenant_id=created.tenant.id,
             siren="732829320",
             name="C",
             due_day=5,
+            declarant_id=None if declarant == {"none": ""} else filer.id,
             created_at=clock.now(),
         )
         session.add(company)
@@ -79,7 +98,7 @@ def _jobs(engine: Engine) -> int:
 def test_order_and_job_commit_together(db_engine: Engine, clock: FrozenClock) -> None:
     principal, declaration_id = _declaration(db_engine, clock)
     with pytest.raises(RuntimeError), db.unit_of_work(db.session_factory(db_engine)) as session:
-        service.order_transmission(
+        ordering.order_transmission(
             session,
             principal=principal,
             declaration_id=declaration_id,
@@ -90,7 +109,7 @@ def test_order_and_job_commit_together(db_engine: Engine, clock: FrozenClock) ->
     assert _jobs(db_engine) == 0
     with db.unit_of_work(db.session_factory(db_engine)) as session:
         assert session.get(Declaration, declaration_id).ordered_at is None  # type: ignore[union-attr]
-        service.order_transmission(
+        ordering.order_transmission(
             session,
             principal=principal,
             declaration_id=declaration_id,
