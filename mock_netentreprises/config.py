@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SERVICE_CODES = frozenset({"25", "97", "26", "94", "98"})
 CONCENTRATOR_SERVICE = "98"
 
-# Every return nature of the platform (retour codes), the ones a scripted return may carry.
+# Every return nature of the platform (retour codes), the ones a scripted return may carry: the
+# bilans family, and the organisms' CRMs of the NEOReS norm and of the complementary organisms.
 RETURN_NATURES = frozenset(
     {
-        *("10", "11", "20", "21", "30", "31", "34", "40", "41", "44", "50", "51"),
-        *("60", "61", "62", "70", "71", "92", "93", "94", "95"),
+        *("10", "11", "20", "21", "22", "23", "30", "31", "34", "36", "38", "40", "41", "44"),
+        *("50", "51", "60", "61", "62", "70", "71", "92", "93", "94", "95"),
+        *("114", "116", "117", "118", "119", "120", "121", "123", "124"),
+        *("130", "132", "135", "136"),
     }
 )
 

@@ -262,7 +262,7 @@ def _apply_return(
     current = DeclarationStatus(declaration.status)
     outcome = declaration_outcome(document)
     target = _OUTCOME_STATUS.get(outcome, current) if outcome else current
-    if target is DeclarationStatus.CONFORM and document.anomalies:
+    if outcome is DeclarationOutcome.CONFORM and document.anomalies:
         target = DeclarationStatus.ANOMALIES  # a CCO listing non-blocking anomalies
     if not timeline.may_advance(current, target):
         target = current

@@ -56,9 +56,15 @@ class Gateway:
 
     http: httpx.AsyncClient
     headers: dict[str, str]
+    siren: str = SIREN
+    nic: str = NIC
 
-    async def upload(self, seed: int, *, transmit: bool = True, employees: int = 2) -> str:
-        body = sample_bytes(employees=employees, month=MONTH, seed=seed, siren=SIREN, nic=NIC)
+    async def upload(
+        self, seed: int, *, transmit: bool = True, employees: int = 2, month: str = MONTH
+    ) -> str:
+        body = sample_bytes(
+            employees=employees, month=month, seed=seed, siren=self.siren, nic=self.nic
+        )
         response = await self.http.post(
             "/v1/declarations",
             params={"transmit": str(transmit).lower(), "accept_late": "true"},
@@ -81,7 +87,15 @@ def gateway_app(settings: Settings, engine: Engine, clock: Clock) -> FastAPI:
 
 
 async def open_gateway(
-    app: FastAPI, settings: Settings, engine: Engine, clock: Clock, *, name: str = "Alpha"
+    app: FastAPI,
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    name: str = "Alpha",
+    siren: str = SIREN,
+    nic: str = NIC,
+    declarant: dict[str, str] | None = None,
 ) -> Gateway:
     with db.unit_of_work(db.session_factory(engine)) as session:
         created = tenants_service.create_tenant(
@@ -90,18 +104,20 @@ async def open_gateway(
         )
     headers = {"Authorization": f"Bearer {created.api_key}"}
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-    declarant = await http.post("/v1/declarants", headers=headers, json=DECLARANT)
-    assert declarant.status_code == 201, declarant.text
+    created_declarant = await http.post(
+        "/v1/declarants", headers=headers, json=declarant or DECLARANT
+    )
+    assert created_declarant.status_code == 201, created_declarant.text
     company = await http.post(
         "/v1/companies",
         headers=headers,
         json={
-            "siren": SIREN,
-            "name": "Alpha SA",
+            "siren": siren,
+            "name": f"{name} SA",
             "due_day": 5,
-            "declarant_id": declarant.json()["id"],
-            "establishments": [{"nic": NIC, "name": "Siège"}],
+            "declarant_id": created_declarant.json()["id"],
+            "establishments": [{"nic": nic, "name": "Siège"}],
         },
     )
     assert company.status_code == 201, company.text
-    return Gateway(http=http, headers=headers)
+    return Gateway(http=http, headers=headers, siren=siren, nic=nic)
