@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from dsnlink import db
 from dsnlink.clock import FrozenClock
-from dsnlink.declarations import ordering
-from dsnlink.declarations.models import Declaration, DeclarationStatus
+from dsnlink.declarations import ordering, timeline
+from dsnlink.declarations.errors import (
+    AlreadyOrdered,
+    DeclarantNotReady,
+    IllegalTransition,
+    NotTransmittable,
+)
+from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.models import Company, Declarant, Establishment, Role
 from dsnlink.tenants.schemas import Principal
 from tests.conftest import TEST_ENCRYPTION_KEY
-
 
 KEYRING = Keyring.from_text(TEST_ENCRYPTION_KEY)
 
@@ -117,3 +125,156 @@ def test_order_and_job_commit_together(db_engine: Engine, clock: FrozenClock) ->
             keyring=Keyring.from_text(TEST_ENCRYPTION_KEY),
         )
     assert _jobs(db_engine) == 1
+
+
+# --- ordering refused up front, and ordering again after a failure --------------------------------
+
+
+def _order(engine: Engine, clock: FrozenClock, principal: Principal, declaration_id: Any) -> Any:
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        return ordering.order_transmission(
+            session,
+            principal=principal,
+            declaration_id=declaration_id,
+            clock=clock,
+            keyring=KEYRING,
+        )
+
+
+@pytest.mark.parametrize(
+    ("declarant", "reason", "says"),
+    [
+        ({"none": ""}, "no-declarant", "POST /v1/declarants"),
+        ({"password": " "}, "incomplete-identity", "le mot de passe"),
+        ({"nom": ""}, "incomplete-identity", "le nom"),
+        ({"siret": "73282932000075"}, "incomplete-identity", "le SIRET"),
+    ],
+)
+def test_an_order_that_could_only_fail_is_refused_saying_what_to_fix(
+    db_engine: Engine, clock: FrozenClock, declarant: dict[str, str], reason: str, says: str
+) -> None:
+    principal, declaration_id = _declaration(db_engine, clock, declarant=declarant)
+    with pytest.raises(DeclarantNotReady) as refused:
+        _order(db_engine, clock, principal, declaration_id)
+    assert refused.value.context["reason"] == reason
+    assert says in refused.value.message
+    assert _jobs(db_engine) == 0
+
+
+def test_a_declarant_the_deposit_point_does_not_know_blocks_ordering(
+    db_engine: Engine, clock: FrozenClock
+) -> None:
+    principal, declaration_id = _declaration(db_engine, clock)
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        declarant = session.exec(sa.select(Declarant)).scalars().one()
+        declarant.check_status, declarant.checked_at = "unknown", clock.now()
+        declarant.check_message = "le point de dépôt ne connaît pas ce déclarant"
+        session.add(declarant)
+    with pytest.raises(DeclarantNotReady) as refused:
+        _order(db_engine, clock, principal, declaration_id)
+    assert refused.value.context["reason"] == "declarant-unknown"
+    assert "/check" in refused.value.message
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        declarant = session.exec(sa.select(Declarant)).scalars().one()
+        declarant.check_status = "unreachable"  # a check that concluded nothing blocks nothing
+        session.add(declarant)
+    _order(db_engine, clock, principal, declaration_id)
+    assert _jobs(db_engine) == 1
+
+
+def _fail_it(engine: Engine, declaration_id: Any, clock: FrozenClock) -> None:
+    """What the worker leaves after giving up: the declaration failed, its job failed."""
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        declaration = session.get(Declaration, declaration_id)
+        assert declaration is not None
+        for step in (DeclarationStatus.TRANSMITTING, DeclarationStatus.TRANSMISSION_FAILED):
+            timeline.advance(session, declaration, step, at=clock.now(), message="refusé")
+        session.execute(sa.text("UPDATE transmission_job SET status = 'failed', attempts = 7"))
+
+
+def test_a_failed_transmission_can_be_ordered_again_as_a_new_order(
+    db_engine: Engine, clock: FrozenClock
+) -> None:
+    principal, declaration_id = _declaration(db_engine, clock)
+    _order(db_engine, clock, principal, declaration_id)
+    _fail_it(db_engine, declaration_id, clock)
+
+    clock.advance(timedelta(hours=1))
+    read = _order(db_engine, clock, principal, declaration_id)
+
+    assert read.status == DeclarationStatus.ORDERED
+    assert read.ordered_at == clock.now()
+    with db_engine.connect() as connection:
+        job = connection.execute(
+            sa.text("SELECT status, attempts, last_error FROM transmission_job")
+        ).one()
+    assert tuple(job) == ("queued", 0, None)
+    with Session(db_engine) as session:
+        events = session.exec(
+            select(DeclarationEvent).order_by(col(DeclarationEvent.id))
+        ).all()
+    assert [e.status for e in events][-2:] == ["transmission_failed", "ordered"]
+    assert events[-1].detail == {"again": True} and events[-1].user_id == principal.user_id
+    with pytest.raises(AlreadyOrdered):  # once queued again, not twice
+        _order(db_engine, clock, principal, declaration_id)
+
+
+def test_the_operator_orders_a_failed_transmission_again(
+    db_engine: Engine, clock: FrozenClock
+) -> None:
+    principal, declaration_id = _declaration(db_engine, clock)
+    _order(db_engine, clock, principal, declaration_id)
+    with db.unit_of_work(db.session_factory(db_engine)) as session, pytest.raises(
+        NotTransmittable
+    ):
+        ordering.order_again_by_operator(
+            session, declaration_id=declaration_id, clock=clock, keyring=KEYRING
+        )
+    _fail_it(db_engine, declaration_id, clock)
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        ordering.order_again_by_operator(
+            session, declaration_id=declaration_id, clock=clock, keyring=KEYRING
+        )
+    with Session(db_engine) as session:
+        last = session.exec(
+            select(DeclarationEvent).order_by(col(DeclarationEvent.id).desc())
+        ).first()
+    assert last is not None
+    assert (last.status, last.detail, last.user_id) == (
+        "ordered",
+        {"again": True, "by_operator": True},
+        None,
+    )
+
+
+def test_two_simultaneous_orders_again_queue_the_job_once(
+    db_engine: Engine, clock: FrozenClock
+) -> None:
+    principal, declaration_id = _declaration(db_engine, clock)
+    _order(db_engine, clock, principal, declaration_id)
+    _fail_it(db_engine, declaration_id, clock)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def order_again() -> None:
+        start.wait()
+        try:
+            _order(db_engine, clock, principal, declaration_id)
+            outcomes.append("ordered")
+        except (AlreadyOrdered, NotTransmittable, IllegalTransition):
+            outcomes.append("refused")
+        except sa.exc.OperationalError:  # SQLite: the second writer may find the file locked
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=order_again) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["ordered", "refused"]
+    with Session(db_engine) as session:
+        orders = session.exec(
+            select(DeclarationEvent).where(DeclarationEvent.status == "ordered")
+        ).all()
+    assert len(orders) == 2  # the first order, and exactly one new one

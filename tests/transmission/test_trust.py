@@ -99,9 +99,7 @@ def _worker(settings: Settings, engine: Engine, network: ScriptedNetwork) -> Any
 
 
 async def _drain_together(workers: list[Any], timeout: float = 60) -> None:
-    results = await asyncio.gather(
-        *(asyncio.to_thread(w.drain, timeout=timeout) for w in workers)
-    )
+    results = await asyncio.gather(*(asyncio.to_thread(w.drain, timeout=timeout) for w in workers))
     for worker in workers:
         worker.context.client.close()
     assert all(results), "the queue was not drained"
@@ -118,11 +116,23 @@ async def test_two_tenants_sharing_an_identity_each_deposit_once_on_their_own_fl
     app = gateway_app(wsettings, db_engine, CLOCK)
     siren_b = siren_for(41)
     a = await open_gateway(
-        app, wsettings, db_engine, CLOCK, name="Aval", siren=siren_for(40),
-        nic=nic_for(siren_for(40)), declarant=SHARED,
+        app,
+        wsettings,
+        db_engine,
+        CLOCK,
+        name="Aval",
+        siren=siren_for(40),
+        nic=nic_for(siren_for(40)),
+        declarant=SHARED,
     )
     b = await open_gateway(
-        app, wsettings, db_engine, CLOCK, name="Bourg", siren=siren_b, nic=nic_for(siren_b),
+        app,
+        wsettings,
+        db_engine,
+        CLOCK,
+        name="Bourg",
+        siren=siren_b,
+        nic=nic_for(siren_b),
         declarant=SHARED,
     )
     # A's deposit gets a 503 and is never stored; B's is stored but its answer is held back.
@@ -231,7 +241,11 @@ async def test_a_ban_is_a_rejection_and_a_ko_crm_shows_on_the_declaration(
         timeout=10,
     ).raise_for_status()
     await _drain_until(
-        gateway, wsettings, db_engine, conform_id, "conform",
+        gateway,
+        wsettings,
+        db_engine,
+        conform_id,
+        "conform",
         until=lambda d: any(v["nature"] == "121" for v in d["organisms_status"].values()),
     )
     detail = await gateway.detail(conform_id)
@@ -268,3 +282,32 @@ async def _drain_until(
     finally:
         worker.context.client.close()
     pytest.fail(f"{declaration_id} is {detail['status']}, not {wanted}: {detail['timeline']}")
+
+
+async def test_a_failed_transmission_is_ordered_again_once_its_cause_is_fixed(
+    gateway: Gateway, wsettings: Settings, db_engine: Engine, mock_url: str
+) -> None:
+    # The deposit point does not know the declarant: a permanent refusal, the transmission fails.
+    configure_mock(mock_url, accept_unknown_declarants=False)
+    declaration_id = await gateway.upload(seed=70)
+    await _drain_until(gateway, wsettings, db_engine, declaration_id, "transmission_failed")
+    failed = await gateway.detail(declaration_id)
+    assert failed["timeline"][-1]["detail"]["code"] == "declarant-not-registered"
+    [declarant] = (await gateway.http.get("/v1/declarants", headers=gateway.headers)).json()
+    fixed = await gateway.http.patch(
+        f"/v1/declarants/{declarant['id']}",
+        headers=gateway.headers,
+        json={"siret": "99900000300015", "nom": "declarant", "prenom": "declarant"},
+    )
+    assert fixed.status_code == 200, fixed.text
+
+    again = await gateway.http.post(
+        f"/v1/declarations/{declaration_id}/transmit", headers=gateway.headers
+    )
+    assert again.status_code == 200, again.text
+    await _drain_until(gateway, wsettings, db_engine, declaration_id, "conform")
+    detail = await gateway.detail(declaration_id)
+    statuses = [e["status"] for e in detail["timeline"]]
+    assert statuses.count("ordered") == 2 and "transmission_failed" in statuses
+    assert [a["outcome"] for a in detail["transmission"]["attempts"]] == ["failed", "accepted"]
+    assert Counter(_sha256_by_idflux(mock_url).values()) == Counter({detail["sha256"]: 1})
