@@ -79,6 +79,7 @@ class DatabaseCollector(Collector):
             oldest = repository.oldest_pending_job_created_at(session)
             attempts = repository.count_attempts_by_outcome(session)
             pairs = repository.order_to_deposit_pairs(session, since=now - AEE_WINDOW)
+            quarantined = repository.count_quarantined_returns(session)
 
         by_status = GaugeMetricFamily(
             "dsnlink_declarations", "Declarations by status", labels=["status"]
@@ -126,8 +127,24 @@ class DatabaseCollector(Collector):
         )
         aee_count.add_metric([], len(durations))
 
+        returns_quarantined = GaugeMetricFamily(
+            "dsnlink_returns_quarantined",
+            "Returns stored raw because they could not be read (bad XML, DTD, purged, too large)",
+        )
+        returns_quarantined.add_metric([], quarantined)
+
         up = GaugeMetricFamily(
             "dsnlink_metrics_database_up", "1 when the database metrics could be read"
         )
         up.add_metric([], 1)
-        return [by_status, job_family, depth, age, attempt_family, aee, aee_count, up]
+        return [
+            by_status,
+            job_family,
+            depth,
+            age,
+            attempt_family,
+            aee,
+            aee_count,
+            returns_quarantined,
+            up,
+        ]

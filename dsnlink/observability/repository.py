@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from dsnlink.declarations.models import Declaration
 from dsnlink.outbox.models import JobStatus, TransmissionJob
-from dsnlink.transmission.models import DepositAttempt, DepositedFlow
+from dsnlink.transmission.models import DepositAttempt, DepositedFlow, DepositReturn
 
 PENDING_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -58,3 +58,14 @@ def order_to_deposit_pairs(session: Session, *, since: datetime) -> list[tuple[d
         )
     ).all()
     return [(ordered, deposited) for ordered, deposited in rows if ordered is not None]
+
+
+def count_quarantined_returns(session: Session) -> int:
+    """Returns stored raw because they could not be read (each one needs an operator's look)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(DepositReturn)
+            .where(col(DepositReturn.readable).is_(False))
+        ).one()
+    )

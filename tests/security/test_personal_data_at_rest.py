@@ -130,6 +130,7 @@ async def _store_dgfip_return(
         clock=clock,
         policy=TransmissionPolicy(),
         worker_id="test",
+        identity_secret=settings.secret_key,
         rng=random.Random(0),
     )
     with db.unit_of_work(sessions) as session:
@@ -172,9 +173,9 @@ async def _shown_to_the_tenant(
 
         deposited = (await client.get(f"/v1/declarations/{deposited_id}", headers=headers)).json()
         (shown,) = deposited["transmission"]["returns"]
-        assert shown["anomalies"][0]["valeur"] == RETURN_PLACE
+        assert shown["anomalies"][0]["value"] == RETURN_PLACE
         assert any(
-            a.get("valeur") == RETURN_PLACE
+            a.get("value") == RETURN_PLACE
             for event in deposited["timeline"]
             for a in event["detail"].get("anomalies", [])
         )
