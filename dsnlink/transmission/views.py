@@ -14,13 +14,21 @@ from dsnlink.declarations import repository as declarations_repository
 from dsnlink.declarations import tracking
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.schemas import DeclarationRead, EventRead
-from dsnlink.deposit_point.returns import ReturnStatus
-from dsnlink.deposit_point.returns.labels import STATUS_LABELS
+from dsnlink.deposit_point.returns import (
+    DeclarationOutcome,
+    Employee,
+    ReturnDocument,
+    ReturnStatus,
+    declaration_outcome,
+    read_return,
+)
+from dsnlink.deposit_point.returns.labels import CRM_CODE_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from dsnlink.errors import NotFoundError
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import repository
+from dsnlink.transmission.models import DepositReturn
 from dsnlink.transmission.protocol import MAX_EVENT_ANOMALIES
 
 
@@ -111,6 +119,166 @@ def read_declaration(
     ]
     transmission = get_transmission_view(session, declaration_id=declaration.id, keyring=keyring)
     return DeclarationDetail(**described.model_dump(), timeline=events, transmission=transmission)
+
+
+class EmployeeRead(BaseModel):
+    """The employee an anomaly is about, as the return names them."""
+
+    nir: str | None = None
+    ntt: str | None = Field(default=None, description="numéro technique temporaire")
+    last_name: str | None = None
+    first_names: str | None = None
+    matricule: str | None = None
+    birth_date: str | None = None
+
+
+class ReturnAnomalyRead(BaseModel):
+    code: str
+    message: str
+    category: str | None = None
+    blocking: bool | None = None
+    rubric: str | None = None
+    rubric_label: str | None = None
+    value: str | None = None
+    expected_value: str | None = None
+    line: int | None = None
+    action: str | None = Field(default=None, description="what the organism asks to do")
+
+
+class AnomalyGroup(BaseModel):
+    """The anomalies of one employee (or, `employee` null, of the declaration as a whole)."""
+
+    employee: EmployeeRead | None
+    anomalies: list[ReturnAnomalyRead]
+
+
+class ReturnDocumentRead(BaseModel):
+    """A return as a person reads it: what it is, what it says, what to do next."""
+
+    return_id: str
+    nature: str
+    label: str | None
+    kind: str
+    organism: str | None
+    readable: bool
+    error: str | None = Field(description="why it could not be read (then only the raw bytes)")
+    status: str | None
+    status_label: str | None
+    crm_code: int | None
+    crm_code_label: str | None
+    outcome: str | None = Field(description="what it means for the declaration")
+    next_step: str | None
+    siren: str | None
+    nic: str | None
+    month: str | None
+    received_at: datetime | None
+    anomaly_count: int
+    by_employee: list[AnomalyGroup]
+
+
+_NEXT_STEPS: dict[DeclarationOutcome, str] = {
+    DeclarationOutcome.REFUSED_BY_DEPOSIT_POINT: (
+        "L'envoi est refusé : corrigez le fichier selon les anomalies et déposez-le de nouveau."
+    ),
+    DeclarationOutcome.REJECTED_BY_DEPOSIT_POINT: (
+        "La déclaration n'est pas déposée : corrigez les anomalies bloquantes et envoyez un "
+        "nouveau fichier comme déclaration normale avant la date limite."
+    ),
+    DeclarationOutcome.CRM_ANOMALIES: (
+        "Déclaration acceptée par l'organisme : corrigez ces anomalies dans la paie, elles seront "
+        "reprises par une prochaine déclaration."
+    ),
+    DeclarationOutcome.CRM_KO: (
+        "L'organisme n'a pas (entièrement) pris en compte la déclaration : suivez les actions "
+        "indiquées, puis corrigez par une déclaration annule et remplace ou le mois suivant."
+    ),
+}
+
+
+def read_return_document(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    return_id: str,
+    keyring: Keyring,
+) -> tuple[ReturnDocumentRead, ReturnDocument]:
+    """A return of a declaration the principal may see, read again from its stored bytes."""
+    tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    row = _return_row(session, declaration_id=declaration_id, return_id=return_id)
+    content = keyring.decrypt(row.xml_sealed)
+    document = read_return(content, nature=row.nature, name=row.return_id)
+    outcome = declaration_outcome(document)
+    groups: dict[Employee | None, list[ReturnAnomalyRead]] = {}
+    for anomaly in document.anomalies:
+        groups.setdefault(anomaly.employee, []).append(
+            ReturnAnomalyRead.model_validate(anomaly, from_attributes=True)
+        )
+    return (
+        ReturnDocumentRead(
+            return_id=row.return_id,
+            nature=row.nature,
+            label=row.label,
+            kind=document.kind.value,
+            organism=document.organism,
+            readable=document.readable,
+            error=document.error or row.error,
+            status=document.status.value if document.status else row.status,
+            status_label=_status_label(row.status),
+            crm_code=document.crm_code,
+            crm_code_label=CRM_CODE_LABELS.get(document.crm_code)
+            if document.crm_code is not None
+            else None,
+            outcome=OUTCOME_LABELS[outcome] if outcome else None,
+            next_step=_NEXT_STEPS.get(outcome) if outcome else None,
+            siren=document.flow.siren,
+            nic=document.flow.nic,
+            month=document.flow.month,
+            received_at=document.received_at,
+            anomaly_count=len(document.anomalies),
+            by_employee=[
+                AnomalyGroup(
+                    employee=EmployeeRead.model_validate(employee, from_attributes=True)
+                    if employee
+                    else None,
+                    anomalies=anomalies,
+                )
+                for employee, anomalies in sorted(
+                    groups.items(), key=lambda item: item[0] is not None
+                )
+            ],
+        ),
+        document,
+    )
+
+
+def read_return_raw(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    return_id: str,
+    keyring: Keyring,
+) -> bytes:
+    """A return's bytes exactly as the deposit point published them (any encoding)."""
+    tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    row = _return_row(session, declaration_id=declaration_id, return_id=return_id)
+    return keyring.decrypt(row.xml_sealed)
+
+
+def _return_row(session: Session, *, declaration_id: uuid.UUID, return_id: str) -> DepositReturn:
+    row = repository.get_return(session, declaration_id=declaration_id, return_id=return_id)
+    if row is None:
+        raise NotFoundError(
+            f"no return {return_id} for declaration {declaration_id}",
+            declaration_id=str(declaration_id),
+            return_id=return_id,
+        )
+    return row
 
 
 def read_return_xml(
@@ -204,11 +372,5 @@ def get_return_xml(
     session: Session, *, declaration_id: uuid.UUID, return_id: str, keyring: Keyring
 ) -> str:
     """The stored XML of a return of a declaration (the caller checked the tenant)."""
-    row = repository.get_return(session, declaration_id=declaration_id, return_id=return_id)
-    if row is None:
-        raise NotFoundError(
-            f"no return {return_id} for declaration {declaration_id}",
-            declaration_id=str(declaration_id),
-            return_id=return_id,
-        )
+    row = _return_row(session, declaration_id=declaration_id, return_id=return_id)
     return keyring.decrypt(row.xml_sealed).decode("utf-8", errors="replace")

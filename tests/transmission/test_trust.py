@@ -311,3 +311,43 @@ async def test_a_failed_transmission_is_ordered_again_once_its_cause_is_fixed(
     assert statuses.count("ordered") == 2 and "transmission_failed" in statuses
     assert [a["outcome"] for a in detail["transmission"]["attempts"]] == ["failed", "accepted"]
     assert Counter(_sha256_by_idflux(mock_url).values()) == Counter({detail["sha256"]: 1})
+
+
+async def test_a_return_reads_for_people_as_json_csv_and_a_printable_page(
+    gateway: Gateway, wsettings: Settings, db_engine: Engine, mock_url: str
+) -> None:
+    configure_mock(mock_url, force="BAN")
+    declaration_id = await gateway.upload(seed=62)
+    await _drain_until(gateway, wsettings, db_engine, declaration_id, "rejected_by_deposit_point")
+    detail = await gateway.detail(declaration_id)
+    ban = next(r for r in detail["transmission"]["returns"] if r["nature"] == "11")
+
+    document = await gateway.http.get(f"{ban['url']}/document", headers=gateway.headers)
+    assert document.status_code == 200, document.text
+    read = document.json()
+    assert (read["kind"], read["status"], read["readable"]) == ("BAN", "KO", True)
+    assert "nouvelle déclaration normale" in read["outcome"]
+    assert "avant la date limite" in read["next_step"]
+    assert read["anomaly_count"] == sum(len(g["anomalies"]) for g in read["by_employee"]) >= 1
+    assert read["siren"] == gateway.siren
+
+    csv = await gateway.http.get(f"{ban['url']}/anomalies.csv", headers=gateway.headers)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    header = csv.content.decode("utf-8-sig").splitlines()[0]
+    assert "Code" in header or "code" in header
+    page = await gateway.http.get(f"{ban['url']}/print", headers=gateway.headers)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "Anomalies" in page.text and "nouvelle déclaration normale" in page.text
+
+    other = await open_gateway(
+        gateway_app(wsettings, db_engine, CLOCK),
+        wsettings,
+        db_engine,
+        CLOCK,
+        name="Autre",
+        siren=siren_for(70),
+        nic=nic_for(siren_for(70)),
+    )
+    for tail in ("", "/document", "/anomalies.csv", "/print"):
+        response = await gateway.http.get(f"{ban['url']}{tail}", headers=other.headers)
+        assert response.status_code == 404, tail
