@@ -4,6 +4,11 @@ and has its AEE.
 
     .venv/bin/python benchmarks/faults.py [--declarations 500] [--declarants 20] [--workers 3]
         [--fail-rate 0.3] [--latency 0.05] [--kill-every 2:6] [--no-pg-restart]
+        [--shared-identity]
+
+With --shared-identity, two tenants file for their own companies through declarant rows that all
+name the same net-entreprises person: the drill then also counts cross-tenant adoptions (a
+declaration holding a flow whose file is another's) — there must be none.
 
 RESTARTS THE WHOLE LOCAL POSTGRESQL SERVER (`pg_ctlcluster <version> main restart`) once, so it
 is a drill run by hand, never from the test suite or CI. Creates a throwaway database, starts
@@ -55,6 +60,8 @@ from benchmarks.harness import (  # noqa: E402
 from dsnlink.norm.sample import sample_bytes  # noqa: E402
 
 MONTH = "2026-10"
+# The one net-entreprises person every declarant names with --shared-identity.
+SHARED_IDENTITY = {"siret": "41027602600029", "nom": "Cabinet", "prenom": "Paie", "password": "x"}
 DRILL_TIMINGS = {
     **FAST_TIMINGS,
     "DSNLINK_WORKER_LEASE_SECONDS": "10",
@@ -76,7 +83,7 @@ def restart_postgres() -> float:
 
 
 async def upload_all(
-    urls: list[str], key: str, companies: list[tuple[str, str]], count: int
+    urls: list[str], key: str, companies: list[tuple[str, str]], count: int, *, first: int = 0
 ) -> list[str]:
     limit = asyncio.Semaphore(6)
 
@@ -94,7 +101,8 @@ async def upload_all(
         return declaration_id
 
     async with httpx.AsyncClient(timeout=120) as http:
-        return list(await asyncio.gather(*(one(http, seed) for seed in range(count))))
+        seeds = range(first, first + count)
+        return list(await asyncio.gather(*(one(http, seed) for seed in seeds)))
 
 
 def api_recovery(urls: list[str], key: str, timeout: float = 60) -> float:
@@ -136,6 +144,22 @@ def progress(database_url: str, ids: set[str]) -> tuple[int, int] | None:
         return None
 
 
+def foreign_flows(database_url: str, received: list[dict[str, object]]) -> list[str]:
+    """Declarations holding a flow whose file (at the mock) is not theirs."""
+    file_of = {d["idflux"]: d["sha256"] for d in received}
+    engine = sa.create_engine(database_url, pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT d.id, d.sha256, f.idflux FROM deposited_flow f "
+                "JOIN declaration d ON d.id = f.declaration_id"
+            )).all()
+    finally:
+        engine.dispose()
+    return [str(declaration_id) for declaration_id, sha, idflux in rows
+            if file_of.get(idflux) != sha]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--declarations", type=int, default=500)
@@ -148,6 +172,11 @@ def main() -> int:
     parser.add_argument("--no-pg-restart", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--shared-identity",
+        action="store_true",
+        help="two tenants whose declarants all name the same net-entreprises person",
+    )
     args = parser.parse_args()
     low, high = (float(x) for x in args.kill_every.split(":"))
     dice = random.Random(args.seed)
@@ -162,7 +191,7 @@ def main() -> int:
         mock = group.spawn("mock", mock_argv(
             mock_port, "--fail-rate", str(args.fail_rate), "--latency", str(args.latency),
             "--deposit-then-fail", "503", "--deposit-then-fail-rate", "0.05",
-            "--seed", str(args.seed), "--return-delay", "10=0", "--return-delay", "11=3600",
+            "--seed", str(args.seed), "--return-delay", "10=0", "--return-delay", "11=2",
             "--return-delay", "60=3600", "--return-delay", "61=3600",
             "--return-delay", "92=3600", "--return-delay", "94=3600"), env)
         wait_http(f"{mock_url}/_mock/deposits", mock)
@@ -172,10 +201,18 @@ def main() -> int:
             api = group.spawn(f"api{index}", api_argv(port), env)
             urls.append(f"http://127.0.0.1:{port}")
             wait_http(f"{urls[-1]}/v1/status", api)
-        key = create_tenant(env, workdir, "Faults", payslips=10_000_000)
-        companies = create_companies(urls[0], key, range(args.declarants))
+        tenants = ["Faults"] + (["Faults B"] if args.shared_identity else [])
+        identity = SHARED_IDENTITY if args.shared_identity else None
+        share = args.declarants // len(tenants) or 1
         began = time.monotonic()
-        ids = set(asyncio.run(upload_all(urls, key, companies, args.declarations)))
+        ids: set[str] = set()
+        for index, name in enumerate(tenants):
+            key = create_tenant(env, workdir, name, payslips=10_000_000)
+            companies = create_companies(
+                urls[0], key, range(index * share, (index + 1) * share), identity=identity
+            )
+            count = args.declarations // len(tenants)
+            ids |= set(asyncio.run(upload_all(urls, key, companies, count, first=index * count)))
         print(f"{len(ids)} declarations ordered through {len(urls)} API processes in "
               f"{time.monotonic() - began:.1f} s; mock: {args.fail_rate:.0%} of calls 503, "
               f"5 % of deposits stored then 503, {args.latency * 1000:.0f} ms latency", flush=True)
@@ -221,6 +258,7 @@ def main() -> int:
         elapsed = time.monotonic() - began
         received = mock_deposits(mock_url)
         book = ledger(database_url)
+        foreign = foreign_flows(database_url, received)
         if deposited < len(ids) or aee < len(ids):
             print(queue_state(database_url))
         survivors = sum(1 for w in workers if w.alive())
@@ -241,12 +279,14 @@ def main() -> int:
     outcomes = dict(sorted(book.outcomes.items()))
     print(f"  attempts           : {sum(book.attempts.values())} {outcomes}")
     print(f"  reconciliations    : {reconciliations} (deposits adopted without resending)")
+    print(f"  foreign flows held : {len(foreign)} (a declaration holding another's file)"
+          + (f" {foreign[:5]}" if foreign else ""))
     print(f"  workers SIGKILLed  : {kills} (and restarted; {survivors} alive at the end)")
     print("  PostgreSQL restart : "
           + (f"{pg_seconds:.1f} s, API processes answering {api_seconds:.1f} s later"
              if restarted_pg else "not done"))
     ok = deposited == len(ids) and not duplicates and not lost and aee == len(ids)
-    ok = ok and len(per_file) == len(ids) and once == len(ids)
+    ok = ok and len(per_file) == len(ids) and once == len(ids) and not foreign
     print(f"  exactly once, nothing lost, every AEE: {'YES' if ok else 'NO'}")
     return 0 if ok else 1
 

@@ -116,6 +116,9 @@ FAST_TIMINGS = {
     "DSNLINK_CLIENT_RETRY_BACKOFF_SECONDS": "0.02",
     "DSNLINK_RETURNS_POLL_SECONDS": "3600",
     "DSNLINK_RETURNS_LAG_SECONDS": "0",
+    # A flow is adopted once its bilan proves it ours: the mock's answers expire after 2 min.
+    "DSNLINK_DEPOSIT_POINT_CACHE_MAX_SECONDS": "0.5",
+    "DSNLINK_RECONCILE_PROOF_SECONDS": "60",
 }
 
 
@@ -252,16 +255,22 @@ def nic_for(siren: str) -> str:
 
 
 def create_companies(
-    base_url: str, key: str, indices: range, *, due_day: int = 5
+    base_url: str,
+    key: str,
+    indices: range,
+    *,
+    due_day: int = 5,
+    identity: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
-    """One declarant and one company per index (distinct SIRENs); returns (siren, nic)."""
+    """One declarant and one company per index (distinct SIRENs); returns (siren, nic). With
+    `identity`, every declarant names that same net-entreprises person."""
     headers = {"Authorization": f"Bearer {key}"}
     companies = []
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
         for index in indices:
             siren = siren_for(index)
             nic = nic_for(siren)
-            declarant = http.post("/v1/declarants", json={
+            declarant = http.post("/v1/declarants", json=identity or {
                 "siret": siren + nic, "nom": f"D{index}", "prenom": "P", "password": "x"})
             declarant.raise_for_status()
             http.post("/v1/companies", json={

@@ -25,6 +25,8 @@ TINY: dict[str, list[list[str]]] = {
     "faults.py": [
         ["--declarations", "6", "--declarants", "2", "--workers", "1", "--api-processes", "1",
          "--no-pg-restart", "--kill-every", "1:2", "--timeout", "240"],
+        ["--declarations", "4", "--declarants", "2", "--workers", "2", "--api-processes", "1",
+         "--no-pg-restart", "--kill-every", "2:4", "--timeout", "240", "--shared-identity"],
     ],
 }
 
