@@ -14,6 +14,7 @@ import hashlib
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -351,3 +352,79 @@ async def test_a_return_reads_for_people_as_json_csv_and_a_printable_page(
     for tail in ("", "/document", "/anomalies.csv", "/print"):
         response = await gateway.http.get(f"{ban['url']}{tail}", headers=other.headers)
         assert response.status_code == 404, tail
+
+
+async def test_a_flow_answered_to_another_declaration_moves_to_it_and_never_loops(
+    gateway: Gateway, wsettings: Settings, db_engine: Engine
+) -> None:
+    """Should a reconciliation ever have adopted a flow that the deposit point then answers (AEE)
+    to another deposit, the answer wins: the flow moves, the first declaration looks again."""
+    from sqlmodel import Session, select
+
+    from dsnlink import db
+    from dsnlink.declarations import timeline
+    from dsnlink.declarations.models import Declaration, DeclarationStatus
+    from dsnlink.outbox.models import TransmissionJob
+    from dsnlink.tenants.models import Declarant
+    from dsnlink.transmission.models import AttemptState, DepositAttempt, DepositedFlow
+    from dsnlink.transmission.protocol import _claim_flow
+
+    adopter_id, owner_id = await gateway.upload(seed=90), await gateway.upload(seed=91)
+    worker = fast_worker(wsettings, db_engine, CLOCK)
+    now = CLOCK.now()
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        declarant = session.exec(select(Declarant)).one()
+        adopter = session.get(Declaration, uuid.UUID(adopter_id))
+        assert adopter is not None
+        for step in (
+            DeclarationStatus.TRANSMITTING,
+            DeclarationStatus.RECONCILING,
+            DeclarationStatus.DEPOSITED,
+        ):
+            timeline.advance(session, adopter, step, at=now)
+        session.add(
+            DepositAttempt(
+                declaration_id=adopter.id,
+                declarant_id=declarant.id,
+                worker_id="w",
+                started_at=now,
+                sent_at=now,
+                finished_at=now,
+                outcome=AttemptState.RECONCILED,
+                idflux="FLUX-X",
+            )
+        )
+        session.add(
+            DepositedFlow(
+                idflux="FLUX-X",
+                declaration_id=adopter.id,
+                declarant_id=declarant.id,
+                deposited_at=now,
+                reconciled=True,
+            )
+        )
+        adopted_job = session.exec(
+            select(TransmissionJob).where(TransmissionJob.declaration_id == adopter.id)
+        ).one()
+        adopted_job.status = "done"
+        session.add(adopted_job)
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        owner = session.get(Declaration, uuid.UUID(owner_id))
+        declarant = session.exec(select(Declarant)).one()
+        assert owner is not None
+        _claim_flow(session, worker.context, owner, declarant, "FLUX-X", now)
+    worker.context.client.close()
+
+    with Session(db_engine) as session:
+        flow = session.get(DepositedFlow, "FLUX-X")
+        adopter = session.get(Declaration, uuid.UUID(adopter_id))
+        attempt = session.exec(
+            select(DepositAttempt).where(DepositAttempt.declaration_id == uuid.UUID(adopter_id))
+        ).one()
+        job = session.exec(
+            select(TransmissionJob).where(TransmissionJob.declaration_id == uuid.UUID(adopter_id))
+        ).one()
+    assert flow is not None and str(flow.declaration_id) == owner_id and not flow.reconciled
+    assert adopter is not None and adopter.status == DeclarationStatus.RECONCILING
+    assert (attempt.outcome, attempt.idflux) == (AttemptState.AMBIGUOUS, None)
+    assert job.status == "queued"
