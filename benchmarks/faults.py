@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import subprocess
 import sys
@@ -47,15 +48,14 @@ from benchmarks.harness import (  # noqa: E402
     create_companies,
     create_tenant,
     dsnlink_argv,
-    free_port,
     gateway_env,
     ledger,
     mock_argv,
     mock_deposits,
     processes,
     queue_state,
+    start_server,
     throwaway_database,
-    wait_http,
 )
 from dsnlink.norm.sample import sample_bytes  # noqa: E402
 
@@ -184,23 +184,19 @@ def main() -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dsnlink-faults-")))
         database_url = stack.enter_context(throwaway_database("dsnlink_faults"))
-        mock_port = free_port()
-        mock_url = f"http://127.0.0.1:{mock_port}"
-        env = gateway_env(database_url, workdir / "data", mock_url, **DRILL_TIMINGS)
         group: Processes = stack.enter_context(processes(workdir))
-        mock = group.spawn("mock", mock_argv(
-            mock_port, "--fail-rate", str(args.fail_rate), "--latency", str(args.latency),
+        _, mock_url = start_server(group, "mock", lambda port: mock_argv(
+            port, "--fail-rate", str(args.fail_rate), "--latency", str(args.latency),
             "--deposit-then-fail", "503", "--deposit-then-fail-rate", "0.05",
             "--seed", str(args.seed), "--return-delay", "10=0", "--return-delay", "11=2",
             "--return-delay", "60=3600", "--return-delay", "61=3600",
-            "--return-delay", "92=3600", "--return-delay", "94=3600"), env)
-        wait_http(f"{mock_url}/_mock/deposits", mock)
-        urls = []
-        for index in range(args.api_processes):
-            port = free_port()
-            api = group.spawn(f"api{index}", api_argv(port), env)
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_http(f"{urls[-1]}/v1/status", api)
+            "--return-delay", "92=3600", "--return-delay", "94=3600"), dict(os.environ),
+            ready_path="/_mock/deposits")
+        env = gateway_env(database_url, workdir / "data", mock_url, **DRILL_TIMINGS)
+        urls = [
+            start_server(group, f"api{index}", api_argv, env, ready_path="/v1/status")[1]
+            for index in range(args.api_processes)
+        ]
         tenants = ["Faults"] + (["Faults B"] if args.shared_identity else [])
         identity = SHARED_IDENTITY if args.shared_identity else None
         share = args.declarants // len(tenants) or 1

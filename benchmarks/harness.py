@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,6 +225,33 @@ def wait_http(url: str, process: Process, *, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{process.name} did not answer {url} in {timeout:g} s:\n{process.tail()}")
 
 
+def start_server(
+    group: Processes,
+    name: str,
+    argv_for: Callable[[int], list[str]],
+    env: dict[str, str],
+    *,
+    ready_path: str,
+    tries: int = 5,
+) -> tuple[Process, str]:
+    """A server subprocess on a free port, answering `ready_path`; returns it and its base URL.
+
+    A port probed free may be taken by another process before the server binds it: the server
+    then exits saying so, and is started again on another port (chance is not a failure).
+    """
+    for attempt in range(1, tries + 1):
+        port = free_port()
+        process = group.spawn(name if attempt == 1 else f"{name}-{attempt}", argv_for(port), env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{url}{ready_path}", process)
+            return process, url
+        except RuntimeError:
+            if process.alive() or "in use" not in process.tail():
+                raise
+    raise RuntimeError(f"{name}: no free port after {tries} tries")
+
+
 def create_tenant(env: dict[str, str], cwd: Path, name: str, *, payslips: int | None = None) -> str:
     """A tenant through the operator's CLI; returns its API key."""
     result = subprocess.run(
@@ -354,13 +381,22 @@ def queue_state(database_url: str) -> str:
 
 @contextmanager
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    port = port or free_port()
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread; yields its base URL.
+
+    The listening socket is bound here and handed to uvicorn: no other process can take the port
+    between choosing it and listening on it (a "free port" probe would leave that window open).
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port or 0))
+    port = int(listener.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
                        timeout_graceful_shutdown=1)
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -372,6 +408,7 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        listener.close()
 
 @contextmanager
 def mock_deposit_point(**config: Any) -> Iterator[str]:

@@ -46,13 +46,12 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import (  # noqa: E402
     api_argv,
-    free_port,
     gateway_env,
     nic_for,
     processes,
     siren_for,
+    start_server,
     throwaway_database,
-    wait_http,
 )
 from dsnlink import db  # noqa: E402
 from dsnlink.clock import SystemClock  # noqa: E402
@@ -237,14 +236,20 @@ def self_hosted(args: argparse.Namespace) -> Iterator[tuple[list[Client], str]]:
         database_url = stack.enter_context(throwaway_database("dsnlink_load"))
         env = gateway_env(database_url, workdir / "data", "http://127.0.0.1:9")
         group = stack.enter_context(processes(workdir))
-        urls = []
-        for index in range(args.api_processes):
-            port = free_port()
-            argv = (uvicorn_argv(port, args.uvicorn_workers) if args.uvicorn_workers
-                    else api_argv(port))
-            process = group.spawn(f"api{index}", argv, {**env, "PYTHONPATH": str(ROOT)})
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_http(f"{urls[-1]}/v1/status", process)
+        urls = [
+            start_server(
+                group,
+                f"api{index}",
+                lambda port: (
+                    uvicorn_argv(port, args.uvicorn_workers)
+                    if args.uvicorn_workers
+                    else api_argv(port)
+                ),
+                {**env, "PYTHONPATH": str(ROOT)},
+                ready_path="/v1/status",
+            )[1]
+            for index in range(args.api_processes)
+        ]
         keys = tenants(env, args.clients)
         clients = []
         for index, key in enumerate(keys):

@@ -7,6 +7,7 @@ reconnect. Declarations uploaded to either API process are each deposited exactl
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,7 +24,6 @@ from benchmarks.harness import (
     create_companies,
     create_tenant,
     dsnlink_argv,
-    free_port,
     gateway_env,
     ledger,
     mock_argv,
@@ -31,8 +31,8 @@ from benchmarks.harness import (
     postgres_reachable,
     processes,
     queue_state,
+    start_server,
     throwaway_database,
-    wait_http,
 )
 from dsnlink.norm.sample import sample_bytes
 
@@ -102,22 +102,19 @@ def cut_connections(database_url: str) -> int:
 def test_two_api_and_three_worker_processes_deposit_each_declaration_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    mock_port = free_port()
-    mock_url = f"http://127.0.0.1:{mock_port}"
-    env = gateway_env(database_url, tmp_path / "data", mock_url, **FAST_TIMINGS,
-                      DSNLINK_RATE_LIMIT_PER_MINUTE="0")
     with processes(tmp_path) as group:
         try:
-            mock = group.spawn("mock", mock_argv(
-                mock_port, "--fail-rate", "0.15", "--deposit-then-fail", "503",
+            # Bilans are published (2 s): an ambiguous deposit is adopted once its bilan proves it.
+            _, mock_url = start_server(group, "mock", lambda port: mock_argv(
+                port, "--fail-rate", "0.15", "--deposit-then-fail", "503",
                 "--deposit-then-fail-rate", "0.1", "--seed", "11",
-                "--return-delay", "11=3600"), env)
-            apis = [group.spawn(f"api{i}", api_argv(port), env)
-                    for i, port in enumerate(free_port() for _ in range(API_PROCESSES))]
-            urls = [f"http://127.0.0.1:{a.argv[a.argv.index('--port') + 1]}" for a in apis]
-            wait_http(f"{mock_url}/_mock/deposits", mock)
-            for api, url in zip(apis, urls, strict=True):
-                wait_http(f"{url}/v1/status", api)
+                "--return-delay", "11=2"), dict(os.environ), ready_path="/_mock/deposits")
+            env = gateway_env(database_url, tmp_path / "data", mock_url, **FAST_TIMINGS,
+                              DSNLINK_RATE_LIMIT_PER_MINUTE="0")
+            urls = [
+                start_server(group, f"api{i}", api_argv, env, ready_path="/v1/status")[1]
+                for i in range(API_PROCESSES)
+            ]
             key = create_tenant(env, tmp_path, "Scale", payslips=1_000_000)
             companies = create_companies(urls[0], key, range(DECLARANTS))
             half = DECLARATIONS // 2
