@@ -24,6 +24,7 @@ from dsnlink.deposit_point.returns import (
 )
 from dsnlink.deposit_point.returns.labels import CRM_CODE_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from dsnlink.errors import NotFoundError
+from dsnlink.norm.catalogue import get_catalogue
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
 from dsnlink.tenants.schemas import Principal
@@ -203,19 +204,22 @@ def read_return_document(
     return_id: str,
     keyring: Keyring,
 ) -> tuple[ReturnDocumentRead, ReturnDocument]:
-    """A return of a declaration the principal may see, read again from its stored bytes."""
-    tracking.get_visible_declaration_or_raise(
+    """A return of a declaration the principal may see, read again from its stored bytes; a
+    rubric the return does not label is labelled from the declaration's norm catalogue."""
+    declaration = tracking.get_visible_declaration_or_raise(
         session, principal=principal, declaration_id=declaration_id
     )
     row = _return_row(session, declaration_id=declaration_id, return_id=return_id)
     content = keyring.decrypt(row.xml_sealed)
     document = read_return(content, nature=row.nature, name=row.return_id)
     outcome = declaration_outcome(document)
+    catalogue = get_catalogue(declaration.norm_version)
     groups: dict[Employee | None, list[ReturnAnomalyRead]] = {}
     for anomaly in document.anomalies:
-        groups.setdefault(anomaly.employee, []).append(
-            ReturnAnomalyRead.model_validate(anomaly, from_attributes=True)
-        )
+        read = ReturnAnomalyRead.model_validate(anomaly, from_attributes=True)
+        if read.rubric_label is None and catalogue and read.rubric in catalogue.rubrics:
+            read.rubric_label = catalogue.rubrics[read.rubric].label
+        groups.setdefault(anomaly.employee, []).append(read)
     return (
         ReturnDocumentRead(
             return_id=row.return_id,
