@@ -87,6 +87,13 @@ def tenant(settings: Settings, db_engine: Engine, clock: FrozenClock) -> Tenant:
 async def register_company(
     api: httpx.AsyncClient, tenant: Tenant, siren: str, nic: str, name: str
 ) -> dict[str, Any]:
+    # A transmission can only be ordered for a company with a declarant.
+    declarant = await api.post(
+        "/v1/declarants",
+        headers=tenant.headers,
+        json={"siret": siren + nic, "nom": "PAIE", "prenom": "SERVICE", "password": "pw-1"},
+    )
+    assert declarant.status_code == 201, declarant.text
     response = await api.post(
         "/v1/companies",
         headers=tenant.headers,
@@ -94,6 +101,7 @@ async def register_company(
             "siren": siren,
             "name": name,
             "due_day": 5,
+            "declarant_id": declarant.json()["id"],
             "establishments": [{"nic": nic, "name": "Siège"}],
         },
     )
