@@ -5,6 +5,7 @@ controls this validator implements; every other control of a catalogue is report
 from __future__ import annotations
 
 from dsnlink.norm.catalogue import Catalogue
+from dsnlink.norm.rules import rule_ids
 from dsnlink.norm.schemas import Category
 
 B = Category.BLOQUANT.value
@@ -24,7 +25,8 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
         "Octet 0x80 à 0x9F (caractère propre à Windows-1252) : interdit en ISO-8859-1.",
     ),
     "DSNLINK-ENC-03": (B, "Caractère de contrôle ou donnée binaire dans la ligne."),
-    "DSNLINK-VAL-01": (B, "Longueur {length} hors des bornes {min} à {max} de la rubrique."),
+    # The deposit point's own code for a value of the wrong length (see its BAN bilans).
+    "CSL-01": (B, "La rubrique {name} est {comparison} ({bound})."),
     "DSNLINK-VAL-02": (B, "La valeur ne respecte pas le format de la rubrique ({regex})."),
     "DSNLINK-VAL-03": (B, "Valeur absente de la liste des valeurs autorisées de la rubrique."),
     "DSNLINK-VAL-04": (B, "La date n'existe pas au calendrier (format JJMMAAAA)."),
@@ -40,6 +42,11 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
     "DSNLINK-STR-05": (B, "Bloc S90.G00.90 absent : fichier incomplet ou tronqué."),
     "DSNLINK-STR-06": (B, "Rubrique après le bloc de fin d'envoi S90.G00.90."),
     "DSNLINK-STR-07": (B, "L'envoi doit commencer par le bloc S10.G00.00."),
+    "DSNLINK-STR-09": (
+        B,
+        "Ce fichier est un lot (enveloppe S05/S06 autour de plusieurs envois), pas un envoi : "
+        "déposez chaque envoi (de S10.G00.00 à S90.G00.90) séparément.",
+    ),
     "DSNLINK-STR-08": (B, "Rubrique obligatoire {name} absente du bloc {block}."),
     "DSNLINK-TOT-01": (
         B,
@@ -60,6 +67,11 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
         B,
         "Version de norme S10.G00.00.006 absente ou non prise en charge ({found}) : "
         "contrôles faits avec {used}.",
+    ),
+    "DSNLINK-NORM-03": (
+        B,
+        "La norme {version} n'est pas installée : importez son classeur officiel GIP-MDS avec "
+        "« dsnlink norm import dsn-datatypes-CTaaaa.xlsx », puis validez à nouveau.",
     ),
     "DSNLINK-CAP-01": (
         NB,
@@ -125,9 +137,10 @@ def calendar_control_ids(catalogue: Catalogue) -> dict[str, str]:
 
 
 def implemented_ids(catalogue: Catalogue) -> frozenset[str]:
-    return frozenset(KEY_CONTROLS) | RULE_CONTROLS | frozenset(
-        calendar_control_ids(catalogue).values()
-    )
+    """Control ids of the catalogue this validator checks (code, rule table, derived rules)."""
+    coded = frozenset(KEY_CONTROLS) | RULE_CONTROLS
+    found = coded | frozenset(calendar_control_ids(catalogue).values()) | rule_ids(catalogue)
+    return frozenset(cid for cid in found if cid in catalogue.messages)
 
 
 def not_checked_ids(catalogue: Catalogue) -> list[str]:

@@ -705,6 +705,9 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     if e.ending:
         out.add("S21.G00.62.001", _ddmmyyyy(e.ending.end))
         out.add("S21.G00.62.002", e.ending.reason)
+        if e.ending.notice_start:
+            # Date of notification: a resignation is notified when its notice starts.
+            out.add("S21.G00.62.003", _ddmmyyyy(max(e.ending.notice_start, e.start)))
         out.add("S21.G00.62.006", _ddmmyyyy(e.ending.end))
         out.add("S21.G00.62.020", f"01{context.first.month:02d}{context.first.year:04d}")
         if e.ending.notice_start:

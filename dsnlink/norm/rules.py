@@ -1,0 +1,681 @@
+"""The cahier technique's consistency controls (CCH, SIG, CSL) as data plus small predicates.
+
+A control is keyed by its official id (`S21.G00.40.001/CCH-15`) and written with the templates
+below (`required`, `date_cmp`, `not_after_month_end`…), read from the rule's text in the
+catalogue. It is checked when the block of its rubric closes, on the declaration tree
+(`dsnlink.norm.tree`): the block's own rubrics, its open ancestors (individual, declaration) and
+its closed children. A control listed here runs for every norm version whose catalogue holds its
+id, so a new norm year reuses every rule whose id it keeps; ids it drops are simply not run.
+
+Some controls are derived from the catalogue itself rather than listed: the "datation" rules
+whose message is the norm's standard one (date ≤ last day of the main declared month, date ≤
+date the file was built), and the address rules (postal code vs country, locality required),
+recognised by their text and the labels of the block's rubrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from dsnlink.norm.catalogue import Catalogue
+from dsnlink.norm.tree import Env, Node, parse_date
+
+Check = Callable[[Node, Env], bool]
+Cond = Callable[[Node, Env], bool]
+
+INDIVIDUAL = b"S21.G00.30"
+
+
+# -- resolving a rubric from the node a rule runs on ----------------------------------------------
+
+
+def _find(node: Node, env: Env, rubric: str) -> Node | None:
+    """The occurrence of `rubric`'s block seen from `node`: itself, an open ancestor, or its first
+    closed descendant of that block."""
+    block = rubric[:10].encode()
+    if node.block == block:
+        return node
+    found = env.ancestor(block)
+    if found is not None:
+        return found
+    return next(node.descendants(block), None)
+
+
+def value(node: Node, env: Env, rubric: str) -> str | None:
+    holder = _find(node, env, rubric)
+    return None if holder is None else holder.get(rubric[11:])
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+# -- conditions -----------------------------------------------------------------------------------
+
+
+def eq(rubric: str, *values: str) -> Cond:
+    """The rubric is present with one of `values`."""
+    wanted = frozenset(values)
+    return lambda n, e: value(n, e, rubric) in wanted
+
+
+def ne(rubric: str, *values: str) -> Cond:
+    """The rubric is present with a value other than `values`."""
+    unwanted = frozenset(values)
+
+    def cond(n: Node, e: Env) -> bool:
+        v = value(n, e, rubric)
+        return v is not None and v not in unwanted
+
+    return cond
+
+
+def present(rubric: str) -> Cond:
+    return lambda n, e: value(n, e, rubric) is not None
+
+
+def nature(*natures: str) -> Cond:
+    wanted = frozenset(natures)
+    return lambda n, e: e.nature in wanted
+
+
+def all_of(*conds: Cond) -> Cond:
+    return lambda n, e: all(c(n, e) for c in conds)
+
+
+def not_(cond: Cond) -> Cond:
+    return lambda n, e: not cond(n, e)
+
+
+def always(n: Node, e: Env) -> bool:
+    return True
+
+
+# -- checks: each returns True when the rule is broken --------------------------------------------
+
+
+def required(target: str, when: Cond = always) -> Check:
+    """`target` must be present when `when` holds."""
+    return lambda n, e: bool(when(n, e)) and value(n, e, target) is None
+
+
+def required_iff(target: str, when: Cond) -> Check:
+    """`target` is mandatory when `when` holds and forbidden otherwise."""
+    return lambda n, e: bool(when(n, e)) == (value(n, e, target) is None)
+
+
+def forbidden(target: str, when: Cond = always) -> Check:
+    return lambda n, e: bool(when(n, e)) and value(n, e, target) is not None
+
+
+def forbidden_value(target: str, *values: str, when: Cond = always) -> Check:
+    """`target` must not take one of `values` when `when` holds."""
+    bad = frozenset(values)
+    return lambda n, e: value(n, e, target) in bad and bool(when(n, e))
+
+
+def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
+    """When `when` holds, `target` (if present) must be one of `values`."""
+    ok = frozenset(values)
+
+    def check(n: Node, e: Env) -> bool:
+        v = value(n, e, target)
+        return v is not None and v not in ok and bool(when(n, e))
+
+    return check
+
+
+_OPS: dict[str, Callable[[date, date], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
+    """Date `a` must be `op` date `b` (both present and valid, else the rule does not apply)."""
+    test = _OPS[op]
+
+    def check(n: Node, e: Env) -> bool:
+        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        return da is not None and db is not None and not test(da, db) and bool(when(n, e))
+
+    return check
+
+
+def after_birth(a: str, birth: str = "S21.G00.30.006") -> Check:
+    """Date `a` must be after the individual's birth date (whose day or month may be unknown:
+    00/99, then only the year is compared)."""
+
+    def check(n: Node, e: Env) -> bool:
+        da, b = parse_date(value(n, e, a)), value(n, e, birth)
+        if da is None or b is None or len(b) != 8 or not b.isdigit():
+            return False
+        born = parse_date(b)
+        if born is None:
+            return da.year < int(b[4:])
+        return da <= born
+
+    return check
+
+
+def not_after_month_end(a: str, when: Cond = always) -> Check:
+    """Date `a` ≤ last day of the main declared month (the norm's "datation", §4.4.12)."""
+
+    def check(n: Node, e: Env) -> bool:
+        d, end = parse_date(value(n, e, a)), e.month_end
+        return d is not None and end is not None and d > end and bool(when(n, e))
+
+    return check
+
+
+def not_after_next_month_end(a: str) -> Check:
+    """Date `a` ≤ last day of the month following the main declared month."""
+
+    def check(n: Node, e: Env) -> bool:
+        d, end = parse_date(value(n, e, a)), e.next_month_end
+        return d is not None and end is not None and d > end
+
+    return check
+
+
+def not_after_built(a: str, when: Cond = always) -> Check:
+    """Date `a` ≤ the date the file was built (S20.G00.05.007; §4.4.13, event declarations)."""
+
+    def check(n: Node, e: Env) -> bool:
+        d = parse_date(value(n, e, a))
+        return d is not None and e.built is not None and d > e.built and bool(when(n, e))
+
+    return check
+
+
+def same_year(a: str, b: str) -> Check:
+    def check(n: Node, e: Env) -> bool:
+        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        return da is not None and db is not None and da.year != db.year
+
+    return check
+
+
+def same_month(a: str, b: str, when: Cond = always) -> Check:
+    def check(n: Node, e: Env) -> bool:
+        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        return (
+            da is not None
+            and db is not None
+            and (da.year, da.month) != (db.year, db.month)
+            and bool(when(n, e))
+        )
+
+    return check
+
+
+def year_not_after_declared(a: str) -> Check:
+    """A year (YYYY) ≤ the year of the main declared month."""
+
+    def check(n: Node, e: Env) -> bool:
+        v = value(n, e, a)
+        return v is not None and v.isdigit() and e.month is not None and int(v) > e.month.year
+
+    return check
+
+
+def month_not_after_declared(a: str) -> Check:
+    """A month (MMYYYY, or a date DDMMYYYY) ≤ the main declared month."""
+
+    def check(n: Node, e: Env) -> bool:
+        v = value(n, e, a)
+        d = parse_date("01" + v if v is not None and len(v) == 6 else v)
+        return (
+            d is not None
+            and e.month is not None
+            and (d.year, d.month) > (e.month.year, e.month.month)
+        )
+
+    return check
+
+
+def period_before_declared_month(start: str, end: str) -> Cond:
+    """The period start..end lies before the main declared month (a regularisation)."""
+
+    def cond(n: Node, e: Env) -> bool:
+        d = parse_date(value(n, e, end)) or parse_date(value(n, e, start))
+        return d is not None and e.month is not None and d < e.month
+
+    return cond
+
+
+def zero(target: str, when: Cond) -> Check:
+    """`target` must be 0 (0.00) when `when` holds."""
+
+    def check(n: Node, e: Env) -> bool:
+        amount = _amount(value(n, e, target))
+        return amount is not None and amount != 0 and bool(when(n, e))
+
+    return check
+
+
+def not_zero(target: str, when: Cond = always) -> Check:
+    def check(n: Node, e: Env) -> bool:
+        amount = _amount(value(n, e, target))
+        return amount is not None and amount == 0 and bool(when(n, e))
+
+    return check
+
+
+def rate_times_base(amount: str, base: str, rate: str, tolerance: str = "1") -> Check:
+    """`amount` = `base` × `rate` % within ± `tolerance` euros."""
+    tol = Decimal(tolerance)
+
+    def check(n: Node, e: Env) -> bool:
+        a, b, r = (_amount(value(n, e, x)) for x in (amount, base, rate))
+        if a is None or b is None or r is None:
+            return False
+        return abs(a - b * r / 100) > tol
+
+    return check
+
+
+def not_only_zeros(target: str, when: Cond) -> Check:
+    def check(n: Node, e: Env) -> bool:
+        v = value(n, e, target)
+        return v is not None and set(v) == {"0"} and bool(when(n, e))
+
+    return check
+
+
+def only_rubric(block_field: str, *allowed: str) -> Check:
+    """The block holds no rubric but `allowed` (e.g. a change block with only its date)."""
+    keep = frozenset(f.encode() for f in (block_field, *allowed))
+    return lambda n, e: bool(n.values) and set(n.values) <= keep
+
+
+def unique_among_siblings(rubric: str, scope: bytes) -> Check:
+    """No earlier occurrence of the rubric's block under the same `scope` ancestor has the same
+    value."""
+    block, fld = rubric[:10].encode(), rubric[11:]
+
+    def check(n: Node, e: Env) -> bool:
+        v = n.get(fld)
+        holder = e.ancestor(scope)
+        if v is None or holder is None:
+            return False
+        return any(other.get(fld) == v for other in holder.descendants(block) if other is not n)
+
+    return check
+
+
+def required_when_several(rubric: str, scope: bytes) -> Check:
+    """The rubric is mandatory when its block occurs more than once under `scope` (checked at the
+    close of each occurrence after the first, and on the first from the second's)."""
+    block, fld = rubric[:10].encode(), rubric[11:]
+
+    def check(n: Node, e: Env) -> bool:
+        holder = e.ancestor(scope)
+        if holder is None:
+            return False
+        earlier = [o for o in holder.descendants(block) if o is not n]
+        return bool(earlier) and (n.get(fld) is None or any(o.get(fld) is None for o in earlier))
+
+    return check
+
+
+# -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
+
+Scan = Callable[[Node, Env], Iterator[Node]]
+
+
+def contract_has_remuneration(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.40.009/CCH-13: each contract number appears in a S21.G00.51.010 of the individual."""
+    numbers = {r.get("010") for r in n.descendants(b"S21.G00.51")}
+    for contract in n.descendants(b"S21.G00.40"):
+        number = contract.get("009")
+        if number is not None and number not in numbers:
+            yield contract
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+NIR_IS_SET = present("S21.G00.30.001")
+PAS_TYPES_WITH_TAUX = (
+    "001",
+    "002",
+    "003",
+    "010",
+    "012",
+    "013",
+    "016",
+    "017",
+    "018",
+    "019",
+    "020",
+    "021",
+    "022",
+    "025",
+)
+
+CHECKS: dict[str, Check] = {
+    # Envoi, déclaration
+    "S10.G00.00.007/CCH-11": forbidden_value("S10.G00.00.007", "02", when=nature("10")),
+    "S20.G00.05.008/CCH-11": forbidden_value(
+        "S20.G00.05.008", "02", when=eq("S10.G00.00.007", "01")
+    ),
+    "S20.G00.05.008/CCH-12": forbidden_value(
+        "S20.G00.05.008", "03", when=eq("S10.G00.00.007", "02")
+    ),
+    "S21.G00.11.024/CCH-11": forbidden("S21.G00.11.024", when=ne("S20.G00.05.002", "02", "05")),
+    "S21.G00.12.001/CCH-11": forbidden_value("S21.G00.12.001", "01", when=not_(nature("08"))),
+    "S21.G00.13.003/CCH-11": lambda n, e: (
+        (value(n, e, "S21.G00.13.002") is None) != (value(n, e, "S21.G00.13.003") is None)
+    ),
+    "S21.G00.13.004/CCH-11": year_not_after_declared("S21.G00.13.004"),
+    # Versement OPS, bordereau, cotisation agrégée
+    "S21.G00.20.002/CCH-11": required("S21.G00.20.002", when=eq("S21.G00.20.001", "DGFIP")),
+    "S21.G00.20.007/CCH-11": date_cmp("S21.G00.20.007", ">=", "S21.G00.20.006"),
+    "S21.G00.20.010/CCH-12": required("S21.G00.20.004", when=eq("S21.G00.20.010", "05")),
+    "S21.G00.20.010/CCH-14": allowed_values(
+        "S21.G00.20.010", ("05", "06"), when=eq("S21.G00.20.001", "DGFIP")
+    ),
+    "S21.G00.20.010/SIG-13": required("S21.G00.20.003", when=eq("S21.G00.20.010", "05")),
+    "S21.G00.20.013/CCH-11": forbidden(
+        "S21.G00.20.013",
+        when=not_(period_before_declared_month("S21.G00.20.006", "S21.G00.20.007")),
+    ),
+    "S21.G00.20.014/CCH-11": required("S21.G00.20.014", when=eq("S21.G00.20.002", "DGFIP_SATD")),
+    "S21.G00.22.004/CCH-11": date_cmp("S21.G00.22.004", ">=", "S21.G00.22.003"),
+    "S21.G00.22.006/CCH-11": forbidden(
+        "S21.G00.22.006",
+        when=not_(period_before_declared_month("S21.G00.22.003", "S21.G00.22.004")),
+    ),
+    "S21.G00.23.007/CCH-11": forbidden(
+        "S21.G00.23.007",
+        when=not_(period_before_declared_month("S21.G00.22.003", "S21.G00.22.004")),
+    ),
+    # Individu
+    "S21.G00.30.007/CCH-11": required("S21.G00.30.007", when=ne("S21.G00.30.014", "99")),
+    "S21.G00.30.029/CCH-11": required(
+        "S21.G00.30.029", when=all_of(eq("S21.G00.30.014", "99"), not_(present("S21.G00.30.007")))
+    ),
+    "S21.G00.31.001/CCH-12": only_rubric("001"),
+    # Contrat
+    "S21.G00.40.001/CCH-13": date_cmp(
+        "S21.G00.40.001", "<=", "S21.G00.62.001", when=ne("S21.G00.62.002", "099")
+    ),
+    "S21.G00.40.001/CCH-15": after_birth("S21.G00.40.001"),
+    "S21.G00.40.009/CCH-12": unique_among_siblings("S21.G00.40.009", INDIVIDUAL),
+    "S21.G00.40.009/CCH-15": not_only_zeros("S21.G00.40.009", when=eq("S21.G00.40.007", "03")),
+    "S21.G00.40.010/CCH-11": date_cmp("S21.G00.40.010", ">=", "S21.G00.40.001"),
+    # The text is cut in the sources after "02 - Contrat de travail à durée [déterminée]": only
+    # the CDD case is checked.
+    "S21.G00.40.010/CCH-12": required("S21.G00.40.010", when=eq("S21.G00.40.007", "02")),
+    "S21.G00.40.012/CCH-11": not_zero(
+        "S21.G00.40.012",
+        when=lambda n, e: (
+            (u := value(n, e, "S21.G00.40.011")) is not None and u.isdigit() and int(u) <= 21
+        ),
+    ),
+    "S21.G00.40.013/CCH-11": not_zero(
+        "S21.G00.40.013",
+        when=lambda n, e: (
+            (u := value(n, e, "S21.G00.40.011")) is not None and u.isdigit() and int(u) <= 21
+        ),
+    ),
+    "S21.G00.40.022/CCH-11": forbidden_value("S21.G00.40.022", "99"),
+    "S21.G00.40.027/CCH-11": forbidden("S21.G00.40.027", when=ne("S21.G00.40.029", "02")),
+    "S21.G00.40.032/CCH-11": forbidden("S21.G00.40.032", when=ne("S21.G00.40.029", "02")),
+    "S21.G00.40.033/CCH-11": required_iff("S21.G00.40.033", eq("S21.G00.40.029", "02")),
+    "S21.G00.40.076/CCH-11": required_iff("S21.G00.40.076", eq("S21.G00.40.007", "93")),
+    "S21.G00.40.069/CCH-11": forbidden_value("S21.G00.40.069", "ZZZ"),
+    "S21.G00.40.071/CCH-11": forbidden_value("S21.G00.40.071", "000"),
+    "S21.G00.40.079/CCH-11": forbidden_value("S21.G00.40.079", "99999"),
+    "S21.G00.40.080/CCH-11": forbidden("S21.G00.40.080", when=eq("S21.G00.40.026", "99")),
+    "S21.G00.40.080/CCH-12": forbidden_value("S21.G00.40.080", "999"),
+    "S21.G00.40.081/CCH-11": forbidden_value("S21.G00.40.081", "999999999"),
+    "S21.G00.41.001/CCH-12": only_rubric("001"),
+    "S21.G00.41.001/CCH-14": only_rubric("001", "028"),
+    "S21.G00.41.001/CCH-15": not_after_month_end("S21.G00.41.001"),
+    "S21.G00.41.028/CCH-14": date_cmp("S21.G00.41.028", ">=", "S21.G00.40.001"),
+    "S21.G00.41.028/CCH-15": date_cmp("S21.G00.41.028", "<=", "S21.G00.41.001"),
+    "S21.G00.44.003/CCH-11": year_not_after_declared("S21.G00.44.003"),
+    "S21.G00.44.004/CCH-11": required_iff("S21.G00.44.004", eq("S21.G00.44.001", "002")),
+    # Versement individu, rémunération, primes, autres éléments
+    "S21.G00.50.001/CCH-13": not_after_next_month_end("S21.G00.50.001"),
+    "S21.G00.50.003/CCH-11": unique_among_siblings("S21.G00.50.003", INDIVIDUAL),
+    "S21.G00.50.003/CCH-12": required_when_several("S21.G00.50.003", INDIVIDUAL),
+    "S21.G00.50.007/CCH-11": lambda n, e: (
+        eq("S21.G00.50.007", "99")(n, e)
+        and any(
+            (a := _amount(value(n, e, r))) is not None and a != 0
+            for r in ("S21.G00.50.006", "S21.G00.50.009")
+        )
+    ),
+    "S21.G00.50.008/CCH-11": required_iff("S21.G00.50.008", eq("S21.G00.50.007", "01")),
+    "S21.G00.50.009/CCH-11": rate_times_base("S21.G00.50.009", "S21.G00.50.013", "S21.G00.50.006"),
+    "S21.G00.51.002/CCH-11": date_cmp("S21.G00.51.002", ">=", "S21.G00.51.001"),
+    "S21.G00.51.002/SIG-14": not_after_month_end(
+        "S21.G00.51.002", when=eq("S21.G00.51.011", *PAS_TYPES_WITH_TAUX)
+    ),
+    "S21.G00.52.004/CCH-11": date_cmp("S21.G00.52.004", ">=", "S21.G00.52.003"),
+    "S21.G00.54.004/CCH-11": date_cmp("S21.G00.54.004", ">=", "S21.G00.54.003"),
+    # P24V01 states it plainly; P25V01 excludes types 92/93, P26V01 also 37: the widest
+    # exclusion is used for every version (never a false alarm).
+    "S21.G00.54.004/SIG-12": not_after_month_end(
+        "S21.G00.54.004", when=all_of(nature("01"), ne("S21.G00.54.001", "92", "93", "37"))
+    ),
+    "S21.G00.56.001/CCH-11": month_not_after_declared("S21.G00.56.001"),
+    "S21.G00.58.002/CCH-11": date_cmp("S21.G00.58.002", ">=", "S21.G00.58.001"),
+    "S21.G00.58.002/CCH-14": lambda n, e: (
+        (value(n, e, "S21.G00.58.001") is None) != (value(n, e, "S21.G00.58.002") is None)
+    ),
+    # Arrêt de travail, fin de contrat, suspension
+    "S21.G00.60.001/CCH-12": forbidden_value("S21.G00.60.001", "99", when=not_(nature("01", "07"))),
+    "S21.G00.60.002/CCH-12": date_cmp("S21.G00.60.002", "<=", "S21.G00.60.003"),
+    "S21.G00.60.005/CCH-11": required_iff("S21.G00.60.005", eq("S21.G00.60.004", "01")),
+    "S21.G00.60.006/CCH-11": required_iff("S21.G00.60.006", eq("S21.G00.60.004", "01")),
+    "S21.G00.60.006/CCH-12": date_cmp("S21.G00.60.006", ">=", "S21.G00.60.005"),
+    "S21.G00.60.007/CCH-11": required("S21.G00.60.007", when=eq("S21.G00.60.004", "01")),
+    "S21.G00.60.008/CCH-11": required("S21.G00.60.008", when=eq("S21.G00.60.004", "01")),
+    "S21.G00.60.010/CCH-11": lambda n, e: (
+        date_cmp("S21.G00.60.010", ">=", "S21.G00.40.001")(n, e)
+        or date_cmp("S21.G00.60.010", ">=", "S21.G00.60.002")(n, e)
+    ),
+    "S21.G00.60.012/SIG-14": date_cmp("S21.G00.60.012", ">=", "S21.G00.40.001"),
+    "S21.G00.62.001/CCH-11": date_cmp("S21.G00.62.001", ">", "S21.G00.62.004"),
+    "S21.G00.62.002/CCH-13": forbidden_value("S21.G00.62.002", "099", when=not_(nature("01"))),
+    "S21.G00.62.003/CCH-11": lambda n, e: (
+        date_cmp("S21.G00.62.003", ">=", "S21.G00.40.001")(n, e)
+        or date_cmp("S21.G00.62.003", "<=", "S21.G00.62.001")(n, e)
+    ),
+    "S21.G00.62.003/CCH-12": required(
+        "S21.G00.62.003",
+        when=eq(
+            "S21.G00.62.002",
+            "011",
+            "012",
+            "014",
+            "015",
+            "020",
+            "025",
+            "034",
+            "035",
+            "036",
+            "037",
+            "058",
+            "059",
+            "082",
+            "083",
+            "087",
+            "088",
+            "089",
+            "095",
+            "096",
+            "097",
+            "111",
+            "112",
+            "113",
+            "115",
+            "117",
+        ),
+    ),
+    "S21.G00.62.004/CCH-11": required(
+        "S21.G00.62.004", when=eq("S21.G00.62.002", "043", "110", "111")
+    ),
+    "S21.G00.62.005/CCH-11": date_cmp("S21.G00.62.005", "<=", "S21.G00.62.001"),
+    "S21.G00.62.005/CCH-12": required(
+        "S21.G00.62.005",
+        when=eq(
+            "S21.G00.62.002",
+            "011",
+            "012",
+            "014",
+            "015",
+            "020",
+            "026",
+            "086",
+            "087",
+            "088",
+            "089",
+            "091",
+            "092",
+            "093",
+            "111",
+            "112",
+            "113",
+            "114",
+            "115",
+            "117",
+        ),
+    ),
+    "S21.G00.62.006/CCH-14": required("S21.G00.62.006", when=eq("S21.G00.40.007", "03")),
+    "S21.G00.65.002/CCH-11": date_cmp("S21.G00.65.002", ">=", "S21.G00.40.001"),
+    "S21.G00.65.003/CCH-11": date_cmp("S21.G00.65.003", ">=", "S21.G00.65.002"),
+    "S21.G00.66.002/SIG-11": date_cmp("S21.G00.66.002", ">=", "S21.G00.66.001"),
+    # Base assujettie, cotisations
+    "S21.G00.78.001/CCH-14": forbidden_value("S21.G00.78.001", "31", when=nature("07")),
+    "S21.G00.78.003/CCH-12": date_cmp("S21.G00.78.003", ">=", "S21.G00.78.002"),
+    "S21.G00.78.003/CCH-16": same_year("S21.G00.78.003", "S21.G00.78.002"),
+    "S21.G00.78.003/SIG-11": same_month(
+        "S21.G00.78.002", "S21.G00.78.003", when=eq("S21.G00.78.001", "31")
+    ),
+    "S21.G00.78.004/CCH-11": zero("S21.G00.78.004", when=eq("S21.G00.78.001", "31")),
+    "S21.G00.78.007/CCH-11": forbidden(
+        "S21.G00.78.007",
+        when=not_(period_before_declared_month("S21.G00.78.002", "S21.G00.78.003")),
+    ),
+    "S21.G00.81.001/CCH-13": forbidden_value(
+        "S21.G00.81.001", "059", when=ne("S21.G00.78.001", "31")
+    ),
+    "S21.G00.81.006/CCH-11": forbidden(
+        "S21.G00.81.006",
+        when=not_(period_before_declared_month("S21.G00.78.002", "S21.G00.78.003")),
+    ),
+    "S21.G00.82.006/CCH-11": forbidden(
+        "S21.G00.82.006",
+        when=not_(period_before_declared_month("S21.G00.82.003", "S21.G00.82.004")),
+    ),
+    "S21.G00.79.005/CCH-11": forbidden(
+        "S21.G00.79.005",
+        when=not_(period_before_declared_month("S21.G00.78.002", "S21.G00.78.003")),
+    ),
+}
+
+# Controls checked at the close of an ancestor block, over its subtree: id -> (block, scan).
+SCANS: dict[str, tuple[bytes, Scan]] = {
+    "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
+}
+
+# Controls implemented in the validator's own code (keys, NIR, declaration, envoi).
+_MONTH_END_MESSAGE = "dernier jour civil du mois principal déclaré"
+_BUILT_MESSAGE = "date de constitution du fichier"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    block: bytes  # block at whose close the rule runs
+    check: Check | None = None
+    scan: Scan | None = None
+
+
+def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
+    """Controls recognised from the catalogue's texts: standard datation and address rules."""
+    found: dict[str, Check] = {}
+    for cid, msg in catalogue.messages.items():
+        rubric = cid.split("/", 1)[0]
+        family = cid.split("/", 1)[1][:3]
+        if family not in ("CCH", "SIG") or rubric not in catalogue.rubrics:
+            continue
+        rule = " ".join(msg.rule.split())
+        standard = (
+            "paragraphe 4.4.12" in rule
+            or "Cette date doit être inférieure ou égale au dernier jour civil du mois principal"
+            in rule
+        )
+        if standard and _MONTH_END_MESSAGE in msg.message and "s'applique uniquement" not in rule:
+            # §4.4.12 is the datation of a DSN mensuelle; the plain sentence holds everywhere.
+            monthly = nature("01") if "paragraphe 4.4.12" in rule else always
+            found[cid] = not_after_month_end(rubric, when=monthly)
+        elif (
+            "paragraphe 4.4.13" in rule
+            and _BUILT_MESSAGE in msg.message
+            and "s'applique uniquement" not in rule
+        ):
+            # §4.4.13 is the datation of an event declaration (signalement).
+            found[cid] = not_after_built(rubric, when=not_(nature("01")))
+        elif rule.startswith("La localité est obligatoire si le code postal"):
+            postal = _sibling(catalogue, rubric, "code postal")
+            if postal is not None:
+                found[cid] = required(rubric, when=present(postal))
+        elif rule.startswith(
+            "Si le code postal est présent alors le code pays et le code de "
+            "distribution à l'étranger sont absents et réciproquement"
+        ):
+            country = _sibling(catalogue, rubric, "code pays")
+            abroad = _sibling(catalogue, rubric, "code de distribution à l'étranger")
+            if country is not None and abroad is not None:
+                found[cid] = _postal_xor_abroad(rubric, country, abroad)
+    return found
+
+
+def _sibling(catalogue: Catalogue, rubric: str, label: str) -> str | None:
+    block = rubric[:10]
+    for rid, r in catalogue.rubrics.items():
+        if rid.startswith(block) and r.label.lower().startswith(label):
+            return rid
+    return None
+
+
+def _postal_xor_abroad(postal: str, country: str, abroad: str) -> Check:
+    def check(n: Node, e: Env) -> bool:
+        has_postal = value(n, e, postal) is not None
+        has_abroad = value(n, e, country) is not None or value(n, e, abroad) is not None
+        return has_postal and has_abroad
+
+    return check
+
+
+def rules_for(catalogue: Catalogue) -> list[Rule]:
+    """Every rule this validator runs for a catalogue: listed or derived, and whose id the
+    catalogue holds (a control the norm dropped is not run)."""
+    rules: list[Rule] = []
+    checks = {**derived_checks(catalogue), **CHECKS}
+    for cid, check in sorted(checks.items()):
+        if cid in catalogue.messages:
+            rules.append(Rule(cid, cid[:10].encode(), check=check))
+    for cid, (block, scan) in sorted(SCANS.items()):
+        if cid in catalogue.messages:
+            rules.append(Rule(cid, block, scan=scan))
+    return rules
+
+
+def rule_ids(catalogue: Catalogue) -> frozenset[str]:
+    return frozenset(r.id for r in rules_for(catalogue))
