@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 from dsnlink.norm.workbook import (  # noqa: E402
     catalogue_document,
     clean,
+    dump_catalogue,
     normalise_control_id,
     read_workbook,
 )
@@ -182,8 +183,7 @@ def build(source: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_catalogue(target: Path, catalogue: dict[str, Any]) -> None:
-    text = json.dumps(catalogue, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    target.write_text(text + "\n", encoding="utf-8")
+    target.write_text(dump_catalogue(catalogue), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,21 +32,40 @@ INDIVIDUAL = b"S21.G00.30"
 # -- resolving a rubric from the node a rule runs on ----------------------------------------------
 
 
-def _find(node: Node, env: Env, rubric: str) -> Node | None:
-    """The occurrence of `rubric`'s block seen from `node`: itself, an open ancestor, or its first
-    closed descendant of that block."""
-    block = rubric[:10].encode()
-    if node.block == block:
-        return node
-    found = env.ancestor(block)
-    if found is not None:
-        return found
-    return next(node.descendants(block), None)
+_KEYS: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _key(rubric: str) -> tuple[bytes, bytes]:
+    key = _KEYS.get(rubric)
+    if key is None:
+        key = _KEYS[rubric] = (rubric[:10].encode(), rubric[11:].encode())
+    return key
 
 
 def value(node: Node, env: Env, rubric: str) -> str | None:
-    holder = _find(node, env, rubric)
-    return None if holder is None else holder.get(rubric[11:])
+    """The rubric's value seen from `node`: in itself, an open ancestor, or its first closed
+    descendant of the rubric's block."""
+    block, fld = _key(rubric)
+    if node.block == block:
+        raw = node.values.get(fld)
+    else:
+        holder = env.ancestor(block) or next(node.descendants(block), None)
+        raw = None if holder is None else holder.values.get(fld)
+    return None if raw is None else raw.decode("latin-1")
+
+
+# Rubrics a check or condition cannot fire without (see `Rule.needs`).
+NEEDS: dict[Callable[[Node, Env], bool], tuple[str, ...]] = {}
+
+
+def _needs(
+    fn: Callable[[Node, Env], bool], *parts: str | Callable[[Node, Env], bool]
+) -> Callable[[Node, Env], bool]:
+    rubrics: list[str] = []
+    for part in parts:
+        rubrics.extend((part,) if isinstance(part, str) else NEEDS.get(part, ()))
+    NEEDS[fn] = tuple(rubrics)
+    return fn
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -64,7 +83,7 @@ def _amount(text: str | None) -> Decimal | None:
 def eq(rubric: str, *values: str) -> Cond:
     """The rubric is present with one of `values`."""
     wanted = frozenset(values)
-    return lambda n, e: value(n, e, rubric) in wanted
+    return _needs(lambda n, e: value(n, e, rubric) in wanted, rubric)
 
 
 def ne(rubric: str, *values: str) -> Cond:
@@ -75,11 +94,11 @@ def ne(rubric: str, *values: str) -> Cond:
         v = value(n, e, rubric)
         return v is not None and v not in unwanted
 
-    return cond
+    return _needs(cond, rubric)
 
 
 def present(rubric: str) -> Cond:
-    return lambda n, e: value(n, e, rubric) is not None
+    return _needs(lambda n, e: value(n, e, rubric) is not None, rubric)
 
 
 def nature(*natures: str) -> Cond:
@@ -88,7 +107,7 @@ def nature(*natures: str) -> Cond:
 
 
 def all_of(*conds: Cond) -> Cond:
-    return lambda n, e: all(c(n, e) for c in conds)
+    return _needs(lambda n, e: all(c(n, e) for c in conds), *conds)
 
 
 def not_(cond: Cond) -> Cond:
@@ -104,7 +123,7 @@ def always(n: Node, e: Env) -> bool:
 
 def required(target: str, when: Cond = always) -> Check:
     """`target` must be present when `when` holds."""
-    return lambda n, e: bool(when(n, e)) and value(n, e, target) is None
+    return _needs(lambda n, e: bool(when(n, e)) and value(n, e, target) is None, when)
 
 
 def required_iff(target: str, when: Cond) -> Check:
@@ -113,13 +132,13 @@ def required_iff(target: str, when: Cond) -> Check:
 
 
 def forbidden(target: str, when: Cond = always) -> Check:
-    return lambda n, e: bool(when(n, e)) and value(n, e, target) is not None
+    return _needs(lambda n, e: bool(when(n, e)) and value(n, e, target) is not None, target)
 
 
 def forbidden_value(target: str, *values: str, when: Cond = always) -> Check:
     """`target` must not take one of `values` when `when` holds."""
     bad = frozenset(values)
-    return lambda n, e: value(n, e, target) in bad and bool(when(n, e))
+    return _needs(lambda n, e: value(n, e, target) in bad and bool(when(n, e)), target)
 
 
 def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
@@ -130,7 +149,7 @@ def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
         v = value(n, e, target)
         return v is not None and v not in ok and bool(when(n, e))
 
-    return check
+    return _needs(check, target, when)
 
 
 _OPS: dict[str, Callable[[date, date], bool]] = {
@@ -149,7 +168,7 @@ def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
         da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
         return da is not None and db is not None and not test(da, db) and bool(when(n, e))
 
-    return check
+    return _needs(check, a, b, when)
 
 
 def after_birth(a: str, birth: str = "S21.G00.30.006") -> Check:
@@ -165,7 +184,7 @@ def after_birth(a: str, birth: str = "S21.G00.30.006") -> Check:
             return da.year < int(b[4:])
         return da <= born
 
-    return check
+    return _needs(check, a)
 
 
 def not_after_month_end(a: str, when: Cond = always) -> Check:
@@ -175,7 +194,7 @@ def not_after_month_end(a: str, when: Cond = always) -> Check:
         d, end = parse_date(value(n, e, a)), e.month_end
         return d is not None and end is not None and d > end and bool(when(n, e))
 
-    return check
+    return _needs(check, a, when)
 
 
 def not_after_next_month_end(a: str) -> Check:
@@ -185,7 +204,7 @@ def not_after_next_month_end(a: str) -> Check:
         d, end = parse_date(value(n, e, a)), e.next_month_end
         return d is not None and end is not None and d > end
 
-    return check
+    return _needs(check, a)
 
 
 def not_after_built(a: str, when: Cond = always) -> Check:
@@ -195,7 +214,7 @@ def not_after_built(a: str, when: Cond = always) -> Check:
         d = parse_date(value(n, e, a))
         return d is not None and e.built is not None and d > e.built and bool(when(n, e))
 
-    return check
+    return _needs(check, a, when)
 
 
 def same_year(a: str, b: str) -> Check:
@@ -203,7 +222,7 @@ def same_year(a: str, b: str) -> Check:
         da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
         return da is not None and db is not None and da.year != db.year
 
-    return check
+    return _needs(check, a, b)
 
 
 def same_month(a: str, b: str, when: Cond = always) -> Check:
@@ -216,7 +235,7 @@ def same_month(a: str, b: str, when: Cond = always) -> Check:
             and bool(when(n, e))
         )
 
-    return check
+    return _needs(check, a, b, when)
 
 
 def year_not_after_declared(a: str) -> Check:
@@ -226,7 +245,7 @@ def year_not_after_declared(a: str) -> Check:
         v = value(n, e, a)
         return v is not None and v.isdigit() and e.month is not None and int(v) > e.month.year
 
-    return check
+    return _needs(check, a)
 
 
 def month_not_after_declared(a: str) -> Check:
@@ -241,7 +260,7 @@ def month_not_after_declared(a: str) -> Check:
             and (d.year, d.month) > (e.month.year, e.month.month)
         )
 
-    return check
+    return _needs(check, a)
 
 
 def period_before_declared_month(start: str, end: str) -> Cond:
@@ -261,7 +280,7 @@ def zero(target: str, when: Cond) -> Check:
         amount = _amount(value(n, e, target))
         return amount is not None and amount != 0 and bool(when(n, e))
 
-    return check
+    return _needs(check, target, when)
 
 
 def not_zero(target: str, when: Cond = always) -> Check:
@@ -269,7 +288,7 @@ def not_zero(target: str, when: Cond = always) -> Check:
         amount = _amount(value(n, e, target))
         return amount is not None and amount == 0 and bool(when(n, e))
 
-    return check
+    return _needs(check, target, when)
 
 
 def rate_times_base(amount: str, base: str, rate: str, tolerance: str = "1") -> Check:
@@ -282,7 +301,7 @@ def rate_times_base(amount: str, base: str, rate: str, tolerance: str = "1") -> 
             return False
         return abs(a - b * r / 100) > tol
 
-    return check
+    return _needs(check, amount, base, rate)
 
 
 def not_only_zeros(target: str, when: Cond) -> Check:
@@ -290,7 +309,7 @@ def not_only_zeros(target: str, when: Cond) -> Check:
         v = value(n, e, target)
         return v is not None and set(v) == {"0"} and bool(when(n, e))
 
-    return check
+    return _needs(check, target, when)
 
 
 def only_rubric(block_field: str, *allowed: str) -> Check:
@@ -309,9 +328,12 @@ def unique_among_siblings(rubric: str, scope: bytes) -> Check:
         holder = e.ancestor(scope)
         if v is None or holder is None:
             return False
-        return any(other.get(fld) == v for other in holder.descendants(block) if other is not n)
+        return any(
+            other.block == block and other is not n and other.get(fld) == v
+            for other in holder.children or ()
+        )
 
-    return check
+    return _needs(check, rubric)
 
 
 def required_when_several(rubric: str, scope: bytes) -> Check:
@@ -321,9 +343,9 @@ def required_when_several(rubric: str, scope: bytes) -> Check:
 
     def check(n: Node, e: Env) -> bool:
         holder = e.ancestor(scope)
-        if holder is None:
+        if holder is None or (holder.counts is not None and holder.counts.get(block, 0) < 2):
             return False
-        earlier = [o for o in holder.descendants(block) if o is not n]
+        earlier = [o for o in holder.children or () if o.block == block and o is not n]
         return bool(earlier) and (n.get(fld) is None or any(o.get(fld) is None for o in earlier))
 
     return check
@@ -336,11 +358,19 @@ Scan = Callable[[Node, Env], Iterator[Node]]
 
 def contract_has_remuneration(n: Node, e: Env) -> Iterator[Node]:
     """S21.G00.40.009/CCH-13: each contract number appears in a S21.G00.51.010 of the individual."""
-    numbers = {r.get("010") for r in n.descendants(b"S21.G00.51")}
-    for contract in n.descendants(b"S21.G00.40"):
-        number = contract.get("009")
-        if number is not None and number not in numbers:
-            yield contract
+    children = n.children or ()
+    numbers = {
+        r.values.get(b"010")
+        for c in children
+        if c.block == b"S21.G00.50"
+        for r in c.children or ()
+        if r.block == b"S21.G00.51"
+    }
+    for contract in children:
+        if contract.block == b"S21.G00.40":
+            number = contract.values.get(b"009")
+            if number is not None and number not in numbers:
+                yield contract
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -604,6 +634,8 @@ class Rule:
     block: bytes  # block at whose close the rule runs
     check: Check | None = None
     scan: Scan | None = None
+    # Fields of `block` the rule cannot fire without: when one is absent it is skipped unrun.
+    needs: frozenset[bytes] = frozenset()
 
 
 def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
@@ -660,7 +692,7 @@ def _postal_xor_abroad(postal: str, country: str, abroad: str) -> Check:
         has_abroad = value(n, e, country) is not None or value(n, e, abroad) is not None
         return has_postal and has_abroad
 
-    return check
+    return _needs(check, postal)
 
 
 def rules_for(catalogue: Catalogue) -> list[Rule]:
@@ -670,10 +702,12 @@ def rules_for(catalogue: Catalogue) -> list[Rule]:
     checks = {**derived_checks(catalogue), **CHECKS}
     for cid, check in sorted(checks.items()):
         if cid in catalogue.messages:
-            rules.append(Rule(cid, cid[:10].encode(), check=check))
-    for cid, (block, scan) in sorted(SCANS.items()):
+            own = cid[:10]
+            needs = frozenset(r[11:].encode() for r in NEEDS.get(check, ()) if r[:10] == own)
+            rules.append(Rule(cid, own.encode(), check=check, needs=needs))
+    for cid, (at, scan) in sorted(SCANS.items()):
         if cid in catalogue.messages:
-            rules.append(Rule(cid, block, scan=scan))
+            rules.append(Rule(cid, at, scan=scan))
     return rules
 
 

@@ -600,7 +600,10 @@ class _Validator:
 
     def _run_rules(self, node: Node, rules: list[Rule]) -> None:
         env = self.env
+        present = node.values.keys()
         for rule in rules:
+            if rule.needs and not present >= rule.needs:
+                continue
             if rule.check is not None:
                 if rule.check(node, env):
                     self._rule_anomaly(rule.id, node)

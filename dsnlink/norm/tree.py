@@ -11,6 +11,7 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 
 @dataclass(slots=True)
@@ -81,7 +82,14 @@ class Env:
 
 def parse_date(value: str | None) -> date | None:
     """A DDMMYYYY value as a date; None when absent or not a calendar date (reported elsewhere)."""
-    if value is None or len(value) != 8 or not value.isdigit():
+    if value is None:
+        return None
+    return _parse_date(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(value: str) -> date | None:
+    if len(value) != 8 or not value.isdigit():
         return None
     try:
         return date(int(value[4:]), int(value[2:4]), int(value[:2]))

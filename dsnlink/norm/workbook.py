@@ -8,6 +8,7 @@ scripts/gen_norm_catalogue.py uses it for the shipped P24V01 catalogue.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,8 @@ def catalogue_document(book: dict[str, Any]) -> dict[str, Any]:
         "messages": dict(sorted(book["messages"].items())),
         "notes": [f"source: {book['source']} (revision {book['revision']})"],
     }
+
+
+def dump_catalogue(document: dict[str, Any]) -> str:
+    """The catalogue file's text: compact, keys in document order, deterministic."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"

@@ -52,12 +52,15 @@ def broken(rule: Rule, blocks: Blocks, nature: str = "01") -> bool:
     scope = stack[-1] if stack else node
     for earlier in nodes[:-1]:
         scope.children = [*(scope.children or []), earlier]
+    made: dict[str, Node] = {}
     for b, fields in blocks.items():
         if b == target or b in ancestors:
             continue
         for f in fields if isinstance(fields, list) else [fields]:
-            child = Node(b.encode(), 50, {k.encode(): v.encode() for k, v in f.items()})
-            node.children = [*(node.children or []), child]
+            made[b] = Node(b.encode(), 50, {k.encode(): v.encode() for k, v in f.items()})
+    for b, child in made.items():  # nested under their parent when it is in the case
+        parent = made.get(CAT.blocks[b].parent or "", node)
+        parent.children = [*(parent.children or []), child]
     if rule.check is not None:
         return rule.check(node, env)
     assert rule.scan is not None
@@ -165,8 +168,8 @@ CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
         {"S21.G00.30": INDIV, C40: [{"009": "C1"}, {"009": "C2"}]},
     ),
     "S21.G00.40.009/CCH-13": (
-        {"S21.G00.30": INDIV, C40: {"009": "C1"}, "S21.G00.51": {"010": "C2"}},
-        {"S21.G00.30": INDIV, C40: {"009": "C1"}, "S21.G00.51": {"010": "C1"}},
+        {"S21.G00.30": INDIV, C40: {"009": "C1"}, "S21.G00.50": {}, "S21.G00.51": {"010": "C2"}},
+        {"S21.G00.30": INDIV, C40: {"009": "C1"}, "S21.G00.50": {}, "S21.G00.51": {"010": "C1"}},
     ),
     "S21.G00.40.009/CCH-15": (
         {C40: {"007": "03", "009": "0000"}},
