@@ -79,6 +79,7 @@ HISTORY_WORDS = (
     "déposée",
 )
 EXTERNAL_DOCUMENT_WORDS = ("paragraphe 4.4.14", "se référer au principe", "éditorial")
+RECEPTION_WORDS = ("date de dépôt", "date de réception", "réception du fichier", "date du dépôt")
 
 
 def classify(catalogue: Catalogue, cid: str, done: frozenset[str]) -> ControlCoverage:
@@ -105,12 +106,15 @@ def classify(catalogue: Catalogue, cid: str, done: frozenset[str]) -> ControlCov
     if any(w in text for w in HISTORY_WORDS) or cid == "S20.G00.05.002/CCH-11":
         detail = "earlier declarations of the same company (held by the platform)"
         return ControlCoverage(cid, family, category, ControlState.HISTORY, detail)
+    if any(w in text for w in RECEPTION_WORDS):
+        detail = "depends on when the deposit point receives the file"
+        return ControlCoverage(cid, family, category, ControlState.NOT_OFFLINE, detail)
     if any(w in text for w in EXTERNAL_DOCUMENT_WORDS):
         detail = "its rule is in the cahier technique's introduction, not in the catalogue's text"
-        return ControlCoverage(cid, family, category, ControlState.NOT_OFFLINE, detail)
+        return ControlCoverage(cid, family, category, ControlState.NOT_YET, detail)
     if not msg.message.strip() and len(msg.rule) < 120:
-        detail = "its text is cut in the published sources: the rule is not fully known"
-        return ControlCoverage(cid, family, category, ControlState.NOT_OFFLINE, detail)
+        detail = "its text is cut in the extraction this catalogue comes from"
+        return ControlCoverage(cid, family, category, ControlState.NOT_YET, detail)
     if family == "CST":
         detail = "structure of the deposit"
         return ControlCoverage(cid, family, category, ControlState.NOT_YET, detail)

@@ -15,6 +15,7 @@ recognised by their text and the labels of the block's rubrics.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -45,7 +46,7 @@ def _key(rubric: str) -> tuple[bytes, bytes]:
 def value(node: Node, env: Env, rubric: str) -> str | None:
     """The rubric's value seen from `node`: in itself, an open ancestor, or its first closed
     descendant of the rubric's block."""
-    block, fld = _key(rubric)
+    block, fld = _KEYS.get(rubric) or _key(rubric)
     if node.block == block:
         raw = node.values.get(fld)
     else:
@@ -351,6 +352,79 @@ def required_when_several(rubric: str, scope: bytes) -> Check:
     return check
 
 
+def unique_pair_among_siblings(a: str, b: str, scope: bytes) -> Check:
+    """No earlier occurrence of the block under `scope` has the same (a, b) pair."""
+    block, fa, fb = a[:10].encode(), a[11:].encode(), b[11:].encode()
+
+    def check(n: Node, e: Env) -> bool:
+        pair = (n.values.get(fa), n.values.get(fb))
+        holder = e.ancestor(scope)
+        if holder is None or None in pair:
+            return False
+        return any(
+            o.block == block and o is not n and (o.values.get(fa), o.values.get(fb)) == pair
+            for o in holder.children or ()
+        )
+
+    return _needs(check, a, b)
+
+
+def at_most(target: str, limit: str) -> Check:
+    """The amount `target` ≤ `limit`."""
+    bound = Decimal(limit)
+
+    def check(n: Node, e: Env) -> bool:
+        amount = _amount(value(n, e, target))
+        return amount is not None and amount > bound
+
+    return _needs(check, target)
+
+
+def _establishment_siret(n: Node, e: Env) -> str | None:
+    siren, nic = value(n, e, "S21.G00.06.001"), value(n, e, "S21.G00.11.001")
+    return None if siren is None or nic is None else siren + nic
+
+
+def other_payer(n: Node, e: Env) -> bool:
+    """S21.G00.20.012 (SIRET payeur) is given and is not the establishment's own SIRET."""
+    payer = value(n, e, "S21.G00.20.012")
+    own = _establishment_siret(n, e)
+    return payer is not None and own is not None and payer != own
+
+
+NEEDS[other_payer] = ("S21.G00.20.012",)
+
+
+def birth_department_allowed(dept: str, birth: str) -> Check:
+    """2A/2B only from 1976, 20 only before 1976, 96 only before 1968 (year of the birth date)."""
+
+    def check(n: Node, e: Env) -> bool:
+        d, b = value(n, e, dept), value(n, e, birth)
+        if d is None or b is None or len(b) != 8 or not b[4:].isdigit():
+            return False
+        year = int(b[4:])
+        return (
+            (d in ("2A", "2B") and year < 1976)
+            or (d == "20" and year >= 1976)
+            or (d == "96" and year >= 1968)
+        )
+
+    return _needs(check, dept)
+
+
+# Seniority bounds by unit (S21.G00.86.002): 01 days, 02 months, 03 years.
+_SENIORITY_LIMITS = {"01": 99 * 366, "02": 99 * 12, "03": 99}
+
+
+def seniority_below_99_years(n: Node, e: Env) -> bool:
+    unit, amount = value(n, e, "S21.G00.86.002"), _amount(value(n, e, "S21.G00.86.003"))
+    limit = _SENIORITY_LIMITS.get(unit or "")
+    return limit is not None and amount is not None and amount >= limit
+
+
+NEEDS[seniority_below_99_years] = ("S21.G00.86.002", "S21.G00.86.003")
+
+
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
 
 Scan = Callable[[Node, Env], Iterator[Node]]
@@ -371,6 +445,14 @@ def contract_has_remuneration(n: Node, e: Env) -> Iterator[Node]:
             number = contract.values.get(b"009")
             if number is not None and number not in numbers:
                 yield contract
+
+
+def no_other_pension_with_90000(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.71.002/CCH-12: a 71 block "90000" (no supplementary pension) is alone under its
+    contract."""
+    blocks = [c for c in n.children or () if c.block == b"S21.G00.71"]
+    if len(blocks) > 1:
+        yield from (b for b in blocks if b.values.get(b"002") == b"90000")
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -408,7 +490,30 @@ CHECKS: dict[str, Check] = {
         (value(n, e, "S21.G00.13.002") is None) != (value(n, e, "S21.G00.13.003") is None)
     ),
     "S21.G00.13.004/CCH-11": year_not_after_declared("S21.G00.13.004"),
+    "S21.G00.15.001/CCH-11": unique_pair_among_siblings(
+        "S21.G00.15.001", "S21.G00.15.002", b"S21.G00.11"
+    ),
+    "S21.G00.15.005/CCH-11": unique_among_siblings("S21.G00.15.005", b"S21.G00.11"),
     # Versement OPS, bordereau, cotisation agrégée
+    "S21.G00.20.003/CCH-12": forbidden("S21.G00.20.003", when=other_payer),
+    "S21.G00.20.004/CCH-12": forbidden("S21.G00.20.004", when=other_payer),
+    "S21.G00.20.005/CCH-13": lambda n, e: (
+        bool(eq("S21.G00.20.001", "DGFIP")(n, e))
+        and at_most("S21.G00.20.005", "999999999.00")(n, e)
+    ),
+    "S21.G00.20.010/SIG-14": allowed_values("S21.G00.20.010", ("06",), when=other_payer),
+    "S21.G00.20.012/CCH-12": lambda n, e: (
+        bool(eq("S21.G00.20.010", "06")(n, e)) and not other_payer(n, e)
+    ),
+    "S21.G00.20.012/CCH-14": lambda n, e: (
+        bool(eq("S21.G00.20.001", "DGFIP")(n, e))
+        and (p := value(n, e, "S21.G00.20.012")) is not None
+        and (s := value(n, e, "S21.G00.06.001")) is not None
+        and p[:9] != s
+    ),
+    "S21.G00.23.006/CCH-11": required(
+        "S21.G00.23.006", when=eq("S21.G00.23.001", "900", "901", "911", "917", "921", "927")
+    ),
     "S21.G00.20.002/CCH-11": required("S21.G00.20.002", when=eq("S21.G00.20.001", "DGFIP")),
     "S21.G00.20.007/CCH-11": date_cmp("S21.G00.20.007", ">=", "S21.G00.20.006"),
     "S21.G00.20.010/CCH-12": required("S21.G00.20.004", when=eq("S21.G00.20.010", "05")),
@@ -435,6 +540,7 @@ CHECKS: dict[str, Check] = {
     "S21.G00.30.029/CCH-11": required(
         "S21.G00.30.029", when=all_of(eq("S21.G00.30.014", "99"), not_(present("S21.G00.30.007")))
     ),
+    "S21.G00.30.014/CCH-11": birth_department_allowed("S21.G00.30.014", "S21.G00.30.006"),
     "S21.G00.31.001/CCH-12": only_rubric("001"),
     # Contrat
     "S21.G00.40.001/CCH-13": date_cmp(
@@ -460,6 +566,30 @@ CHECKS: dict[str, Check] = {
         ),
     ),
     "S21.G00.40.022/CCH-11": forbidden_value("S21.G00.40.022", "99"),
+    "S21.G00.40.008/CCH-18": forbidden_value(
+        "S21.G00.40.008", "83", when=ne("S21.G00.40.007", "01")
+    ),
+    "S21.G00.40.011/CCH-11": forbidden_value(
+        "S21.G00.40.011", "31", when=ne("S21.G00.40.004", "352a")
+    ),
+    "S21.G00.40.011/SIG-14": forbidden_value(
+        "S21.G00.40.011", "32", when=ne("S21.G00.40.005", "49")
+    ),
+    "S21.G00.40.018/CCH-14": forbidden_value(
+        "S21.G00.40.018", "300", when=ne("S10.G00.00.007", "02")
+    ),
+    "S21.G00.40.021/CCH-13": forbidden_value(
+        "S21.G00.40.021", "14", when=ne("S21.G00.40.007", "92")
+    ),
+    "S21.G00.40.040/CCH-15": lambda n, e: (
+        (v := value(n, e, "S21.G00.40.040")) is not None
+        and v.startswith("RA")
+        and value(n, e, "S21.G00.40.039") != "300"
+    ),
+    "S21.G00.40.042/CCH-11": required_iff("S21.G00.40.042", eq("S21.G00.40.018", "300")),
+    "S21.G00.40.046/CCH-12": required("S21.G00.40.046", when=eq("S21.G00.40.007", "08")),
+    "S21.G00.40.063/CCH-11": required_iff("S21.G00.40.063", present("S21.G00.40.062")),
+    "S21.G00.86.003/CCH-11": seniority_below_99_years,
     "S21.G00.40.027/CCH-11": forbidden("S21.G00.40.027", when=ne("S21.G00.40.029", "02")),
     "S21.G00.40.032/CCH-11": forbidden("S21.G00.40.032", when=ne("S21.G00.40.029", "02")),
     "S21.G00.40.033/CCH-11": required_iff("S21.G00.40.033", eq("S21.G00.40.029", "02")),
@@ -621,10 +751,13 @@ CHECKS: dict[str, Check] = {
 # Controls checked at the close of an ancestor block, over its subtree: id -> (block, scan).
 SCANS: dict[str, tuple[bytes, Scan]] = {
     "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
+    "S21.G00.71.002/CCH-12": (b"S21.G00.40", no_other_pension_with_90000),
 }
 
 # Controls implemented in the validator's own code (keys, NIR, declaration, envoi).
 _MONTH_END_MESSAGE = "dernier jour civil du mois principal déclaré"
+# "… avec la valeur 'ZZ9'. Cette valeur ne peut être utilisée qu'en bloc Changements …"
+_PLACEHOLDER = re.compile(r"avec la valeur\s*[«'\"‘]\s*([^'»\"’\s]+)\s*[»'\"’]")
 _BUILT_MESSAGE = "date de constitution du fichier"
 
 
@@ -663,6 +796,20 @@ def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
         ):
             # §4.4.13 is the datation of an event declaration (signalement).
             found[cid] = not_after_built(rubric, when=not_(nature("01")))
+        elif rule.startswith("Il est interdit de renseigner la rubrique") and (
+            "Cette valeur ne peut être utilisée qu'en bloc" in rule
+        ):
+            placeholder = _PLACEHOLDER.search(rule)
+            if placeholder is not None:
+                found[cid] = forbidden_value(rubric, placeholder.group(1))
+        elif (
+            "est interdite si la rubrique" in rule
+            and "S21.G00.40.026" in rule
+            and "99" in rule
+            and " et si " not in rule
+            and rubric.startswith("S21.G00.40.")
+        ):
+            found[cid] = forbidden(rubric, when=eq("S21.G00.40.026", "99"))
         elif rule.startswith("La localité est obligatoire si le code postal"):
             postal = _sibling(catalogue, rubric, "code postal")
             if postal is not None:

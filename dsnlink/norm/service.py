@@ -132,7 +132,24 @@ def _key_ok(check: str, value: str, context_siren: str | None) -> bool | None:
         return value.isascii() and value.isdigit() and stdnum_siret.is_valid(context_siren + value)
     if check == "iban":
         return stdnum_iban.is_valid(value)
+    if check == "bban":
+        return _french_rib_key_ok(value)
     return None
+
+
+_RIB_LETTERS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789")
+
+
+def _french_rib_key_ok(iban: str) -> bool | None:
+    """The RIB key of a French BBAN (bank 5, branch 5, account 11, key 2; letters of the account
+    count as the RIB table says); None for other countries, whose BBAN keys differ."""
+    if not iban.startswith("FR") or len(iban) != 27:
+        return None
+    bban = iban[4:].upper().translate(_RIB_LETTERS)
+    if not bban.isdigit():
+        return False
+    bank, branch, account, key = int(bban[:5]), int(bban[5:10]), int(bban[10:21]), int(bban[21:])
+    return (89 * bank + 15 * branch + 3 * account + key) % 97 == 0
 
 
 @dataclass(slots=True)
@@ -544,7 +561,8 @@ class _Validator:
             self.decl = _Declaration(DeclarationSummary(line=lineno))
             env = self.env
             env.nature = env.type = None
-            env.month = env.built = None
+            env.built = None
+            env.set_month(None)
             self.declaration_count += 1
             if len(self.report.declarations) < MAX_DECLARATIONS:
                 self.report.declarations.append(self.decl.summary)
@@ -658,7 +676,7 @@ class _Validator:
             s.order_number = value
         elif rid.endswith("005"):
             s.month = f"{value[4:8]}-{value[2:4]}"
-            self.env.month = parse_date(value)
+            self.env.set_month(parse_date(value))
         elif rid.endswith("006"):
             s.replaced_id = value
         else:

@@ -55,29 +55,26 @@ class Env:
     type: str | None = None
     month: date | None = None  # first day of the main declared month (S20.G00.05.005)
     built: date | None = None  # S20.G00.05.007, the date the declaration was built
+    month_end: date | None = None  # last day of the main declared month
+    next_month_end: date | None = None  # last day of the month after it
+
+    def __post_init__(self) -> None:
+        self.set_month(self.month)
+
+    def set_month(self, month: date | None) -> None:
+        self.month = month
+        if month is None:
+            self.month_end = self.next_month_end = None
+            return
+        self.month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        y, m = (month.year + 1, 1) if month.month == 12 else (month.year, month.month + 1)
+        self.next_month_end = date(y, m, calendar.monthrange(y, m)[1])
 
     def ancestor(self, block: bytes) -> Node | None:
         for node in reversed(self.stack):
             if node.block == block:
                 return node
         return None
-
-    @property
-    def month_end(self) -> date | None:
-        if self.month is None:
-            return None
-        return self.month.replace(day=calendar.monthrange(self.month.year, self.month.month)[1])
-
-    @property
-    def next_month_end(self) -> date | None:
-        if self.month is None:
-            return None
-        y, m = (
-            (self.month.year + 1, 1)
-            if self.month.month == 12
-            else (self.month.year, self.month.month + 1)
-        )
-        return date(y, m, calendar.monthrange(y, m)[1])
 
 
 def parse_date(value: str | None) -> date | None:

@@ -52,15 +52,17 @@ def broken(rule: Rule, blocks: Blocks, nature: str = "01") -> bool:
     scope = stack[-1] if stack else node
     for earlier in nodes[:-1]:
         scope.children = [*(scope.children or []), earlier]
-    made: dict[str, Node] = {}
+    made: dict[str, list[Node]] = {}
     for b, fields in blocks.items():
         if b == target or b in ancestors:
             continue
         for f in fields if isinstance(fields, list) else [fields]:
-            made[b] = Node(b.encode(), 50, {k.encode(): v.encode() for k, v in f.items()})
-    for b, child in made.items():  # nested under their parent when it is in the case
-        parent = made.get(CAT.blocks[b].parent or "", node)
-        parent.children = [*(parent.children or []), child]
+            made.setdefault(b, []).append(
+                Node(b.encode(), 50, {k.encode(): v.encode() for k, v in f.items()})
+            )
+    for b, children in made.items():  # nested under their parent when it is in the case
+        parent = made.get(CAT.blocks[b].parent or "", [node])[0]
+        parent.children = [*(parent.children or []), *children]
     if rule.check is not None:
         return rule.check(node, env)
     assert rule.scan is not None
@@ -68,6 +70,7 @@ def broken(rule: Rule, blocks: Blocks, nature: str = "01") -> bool:
 
 
 INDIV = {"006": "15071985"}
+ESTAB: Blocks = {"S21.G00.06": {"001": "732829320"}, "S21.G00.11": {"001": "00074"}}
 C40 = "S21.G00.40"
 # id -> (breaking blocks, legal blocks[, nature])
 CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
@@ -461,6 +464,75 @@ CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
         {"S21.G00.82": {"003": "01012026", "004": "31012026", "006": "X"}},
         {"S21.G00.82": {"003": "01122025", "004": "31122025", "006": "X"}},
     ),
+    "S21.G00.15.001/CCH-11": (
+        {"S21.G00.11": {"001": "00074"}, "S21.G00.15": [{"001": "R", "002": "P1"}] * 2},
+        {
+            "S21.G00.11": {"001": "00074"},
+            "S21.G00.15": [{"001": "R", "002": "P1"}, {"001": "R", "002": "P2"}],
+        },
+    ),
+    "S21.G00.15.005/CCH-11": (
+        {"S21.G00.11": {"001": "00074"}, "S21.G00.15": [{"005": "1"}, {"005": "1"}]},
+        {"S21.G00.11": {"001": "00074"}, "S21.G00.15": [{"005": "1"}, {"005": "2"}]},
+    ),
+    "S21.G00.20.003/CCH-12": (
+        {**ESTAB, "S21.G00.20": {"003": "SOGEFRPP", "012": "73282932000082"}},
+        {**ESTAB, "S21.G00.20": {"003": "SOGEFRPP", "012": "73282932000074"}},
+    ),
+    "S21.G00.20.004/CCH-12": (
+        {**ESTAB, "S21.G00.20": {"004": "FR7630006", "012": "73282932000082"}},
+        {**ESTAB, "S21.G00.20": {"004": "FR7630006"}},
+    ),
+    "S21.G00.20.005/CCH-13": (
+        {"S21.G00.20": {"001": "DGFIP", "005": "1000000000.00"}},
+        {"S21.G00.20": {"001": "DGFIP", "005": "999999999.00"}},
+    ),
+    "S21.G00.20.010/SIG-14": (
+        {**ESTAB, "S21.G00.20": {"010": "05", "012": "73282932000082"}},
+        {**ESTAB, "S21.G00.20": {"010": "06", "012": "73282932000082"}},
+    ),
+    "S21.G00.20.012/CCH-12": (
+        {**ESTAB, "S21.G00.20": {"010": "06"}},
+        {**ESTAB, "S21.G00.20": {"010": "06", "012": "73282932000082"}},
+    ),
+    "S21.G00.20.012/CCH-14": (
+        {**ESTAB, "S21.G00.20": {"001": "DGFIP", "012": "12345678900012"}},
+        {**ESTAB, "S21.G00.20": {"001": "DGFIP", "012": "73282932000082"}},
+    ),
+    "S21.G00.23.006/CCH-11": (
+        {"S21.G00.23": {"001": "900"}},
+        {"S21.G00.23": {"001": "900", "006": "75056"}},
+    ),
+    "S21.G00.30.014/CCH-11": (
+        {"S21.G00.30": {"006": "01011970", "014": "2A"}},
+        {"S21.G00.30": {"006": "01011976", "014": "2A"}},
+    ),
+    "S21.G00.40.008/CCH-18": ({C40: {"007": "02", "008": "83"}}, {C40: {"007": "01", "008": "83"}}),
+    "S21.G00.40.011/CCH-11": (
+        {C40: {"004": "388a", "011": "31"}},
+        {C40: {"004": "352a", "011": "31"}},
+    ),
+    "S21.G00.40.011/SIG-14": ({C40: {"005": "48", "011": "32"}}, {C40: {"005": "49", "011": "32"}}),
+    "S21.G00.40.018/CCH-14": (
+        {"S10.G00.00": {"007": "01"}, C40: {"018": "300"}},
+        {"S10.G00.00": {"007": "02"}, C40: {"018": "300"}},
+    ),
+    "S21.G00.40.021/CCH-13": ({C40: {"007": "02", "021": "14"}}, {C40: {"007": "92", "021": "14"}}),
+    "S21.G00.40.040/CCH-15": (
+        {C40: {"039": "200", "040": "RA123"}},
+        {C40: {"039": "300", "040": "RA123"}},
+    ),
+    "S21.G00.40.042/CCH-11": ({C40: {"018": "300"}}, {C40: {"018": "300", "042": "X"}}),
+    "S21.G00.40.046/CCH-12": ({C40: {"007": "08"}}, {C40: {"007": "08", "046": "73282932000082"}}),
+    "S21.G00.40.063/CCH-11": ({C40: {"062": "X"}}, {C40: {"062": "X", "063": "123"}}),
+    "S21.G00.71.002/CCH-12": (
+        {C40: {"009": "C1"}, "S21.G00.71": [{"002": "90000"}, {"002": "RUAA"}]},
+        {C40: {"009": "C1"}, "S21.G00.71": [{"002": "90000"}]},
+    ),
+    "S21.G00.86.003/CCH-11": (
+        {"S21.G00.86": {"002": "02", "003": "1188"}},
+        {"S21.G00.86": {"002": "02", "003": "1187"}},
+    ),
     "S21.G00.16.001/SIG-11": (
         {"S21.G00.16": {"001": "01022026"}},
         {"S21.G00.16": {"001": "31012026"}},
@@ -502,7 +574,15 @@ def _address_cases() -> None:
             rid[11:]: r.label.lower() for rid, r in CAT.rubrics.items() if rid.startswith(block)
         }
         postal = next((f for f, label in fields.items() if label.startswith("code postal")), "")
-        if rule.startswith("La localité"):
+        if rule.startswith("Il est interdit de renseigner la rubrique"):
+            after = rule.split("avec la valeur", 1)[1].strip().lstrip("«'\" ")
+            placeholder = after.split("'")[0].split("»")[0].split('"')[0].strip()
+            CASES.setdefault(cid, ({block: {fld: placeholder}}, {block: {fld: "A1"}}))
+        elif "S21.G00.40.026" in rule and "est interdite si" in rule:
+            CASES.setdefault(
+                cid, ({block: {"026": "99", fld: "1"}}, {block: {"026": "01", fld: "1"}})
+            )
+        elif rule.startswith("La localité"):
             CASES[cid] = ({block: {postal: "75002"}}, {block: {postal: "75002", fld: "PARIS"}})
         elif rule.startswith("Si le code postal"):
             country = next(f for f, label in fields.items() if label.startswith("code pays"))

@@ -250,3 +250,18 @@ def test_siret_key_of_a_previous_contract(siret: str, expected: list[str]) -> No
         ("S21.G00.45.001", siret), ("S21.G00.45.002", "C0000"),
     ])
     assert ids(check(render(lines))) == expected
+
+
+@pytest.mark.parametrize(
+    ("iban", "expected"),
+    [
+        ("FR7630006000011234567890189", []),
+        ("FR5430006000011234567890100", ["S21.G00.12.003/CSL-12"]),  # IBAN key right, RIB wrong
+        ("DE89370400440532013000", []),  # another country's BBAN: not checked
+    ],
+)
+def test_french_bban_key(iban: str, expected: list[str]) -> None:
+    lines = _insert_after(build_lines(), "S21.G00.11.005", [
+        ("S21.G00.12.002", "AGRIFRPP"), ("S21.G00.12.003", iban),
+    ])
+    assert ids(check(render(lines))) == expected
