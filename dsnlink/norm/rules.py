@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from dsnlink.norm.catalogue import Catalogue
 from dsnlink.norm.tree import Env, Node, parse_date
@@ -43,6 +44,20 @@ def _key(rubric: str) -> tuple[bytes, bytes]:
     return key
 
 
+def raw(node: Node, env: Env, key: tuple[bytes, bytes]) -> bytes | None:
+    """`value` for a pre-split key, undecoded: the hot path of the date rules."""
+    block, fld = key
+    if node.block == block:
+        return node.values.get(fld)
+    holder = env.ancestor(block) or next(node.descendants(block), None)
+    return None if holder is None else holder.values.get(fld)
+
+
+@lru_cache(maxsize=8192)
+def _date(value: bytes | None) -> date | None:
+    return None if value is None else parse_date(value.decode("latin-1"))
+
+
 def value(node: Node, env: Env, rubric: str) -> str | None:
     """The rubric's value seen from `node`: in itself, an open ancestor, or its first closed
     descendant of the rubric's block."""
@@ -55,8 +70,10 @@ def value(node: Node, env: Env, rubric: str) -> str | None:
     return None if raw is None else raw.decode("latin-1")
 
 
-# Rubrics a check or condition cannot fire without (see `Rule.needs`).
+# Rubrics a check or condition cannot fire without (see `Rule.needs`), and rubrics of which
+# at least one must be present for it to fire (`Rule.needs_any`).
 NEEDS: dict[Callable[[Node, Env], bool], tuple[str, ...]] = {}
+NEEDS_ANY: dict[Callable[[Node, Env], bool], tuple[str, ...]] = {}
 
 
 def _needs(
@@ -83,16 +100,18 @@ def _amount(text: str | None) -> Decimal | None:
 
 def eq(rubric: str, *values: str) -> Cond:
     """The rubric is present with one of `values`."""
-    wanted = frozenset(values)
-    return _needs(lambda n, e: value(n, e, rubric) in wanted, rubric)
+    wanted = frozenset(v.encode() for v in values)
+    key = _key(rubric)
+    return _needs(lambda n, e: raw(n, e, key) in wanted, rubric)
 
 
 def ne(rubric: str, *values: str) -> Cond:
     """The rubric is present with a value other than `values`."""
-    unwanted = frozenset(values)
+    unwanted = frozenset(v.encode() for v in values)
+    key = _key(rubric)
 
     def cond(n: Node, e: Env) -> bool:
-        v = value(n, e, rubric)
+        v = raw(n, e, key)
         return v is not None and v not in unwanted
 
     return _needs(cond, rubric)
@@ -124,12 +143,17 @@ def always(n: Node, e: Env) -> bool:
 
 def required(target: str, when: Cond = always) -> Check:
     """`target` must be present when `when` holds."""
-    return _needs(lambda n, e: bool(when(n, e)) and value(n, e, target) is None, when)
+    key = _key(target)
+    return _needs(lambda n, e: bool(when(n, e)) and raw(n, e, key) is None, when)
 
 
 def required_iff(target: str, when: Cond) -> Check:
     """`target` is mandatory when `when` holds and forbidden otherwise."""
-    return lambda n, e: bool(when(n, e)) == (value(n, e, target) is None)
+    key = _key(target)
+    check: Check = lambda n, e: bool(when(n, e)) == (raw(n, e, key) is None)  # noqa: E731
+    # Cannot fire when neither the target nor what the condition needs is there.
+    NEEDS_ANY[check] = (target, *NEEDS.get(when, ()))
+    return check
 
 
 def forbidden(target: str, when: Cond = always) -> Check:
@@ -138,8 +162,9 @@ def forbidden(target: str, when: Cond = always) -> Check:
 
 def forbidden_value(target: str, *values: str, when: Cond = always) -> Check:
     """`target` must not take one of `values` when `when` holds."""
-    bad = frozenset(values)
-    return _needs(lambda n, e: value(n, e, target) in bad and bool(when(n, e)), target)
+    bad = frozenset(v.encode() for v in values)
+    key = _key(target)
+    return _needs(lambda n, e: raw(n, e, key) in bad and bool(when(n, e)), target)
 
 
 def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
@@ -164,9 +189,10 @@ _OPS: dict[str, Callable[[date, date], bool]] = {
 def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
     """Date `a` must be `op` date `b` (both present and valid, else the rule does not apply)."""
     test = _OPS[op]
+    ka, kb = _key(a), _key(b)
 
     def check(n: Node, e: Env) -> bool:
-        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
         return da is not None and db is not None and not test(da, db) and bool(when(n, e))
 
     return _needs(check, a, b, when)
@@ -191,8 +217,10 @@ def after_birth(a: str, birth: str = "S21.G00.30.006") -> Check:
 def not_after_month_end(a: str, when: Cond = always) -> Check:
     """Date `a` ≤ last day of the main declared month (the norm's "datation", §4.4.12)."""
 
+    ka = _key(a)
+
     def check(n: Node, e: Env) -> bool:
-        d, end = parse_date(value(n, e, a)), e.month_end
+        d, end = _date(raw(n, e, ka)), e.month_end
         return d is not None and end is not None and d > end and bool(when(n, e))
 
     return _needs(check, a, when)
@@ -201,8 +229,10 @@ def not_after_month_end(a: str, when: Cond = always) -> Check:
 def not_after_next_month_end(a: str) -> Check:
     """Date `a` ≤ last day of the month following the main declared month."""
 
+    ka = _key(a)
+
     def check(n: Node, e: Env) -> bool:
-        d, end = parse_date(value(n, e, a)), e.next_month_end
+        d, end = _date(raw(n, e, ka)), e.next_month_end
         return d is not None and end is not None and d > end
 
     return _needs(check, a)
@@ -219,16 +249,20 @@ def not_after_built(a: str, when: Cond = always) -> Check:
 
 
 def same_year(a: str, b: str) -> Check:
+    ka, kb = _key(a), _key(b)
+
     def check(n: Node, e: Env) -> bool:
-        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
         return da is not None and db is not None and da.year != db.year
 
     return _needs(check, a, b)
 
 
 def same_month(a: str, b: str, when: Cond = always) -> Check:
+    ka, kb = _key(a), _key(b)
+
     def check(n: Node, e: Env) -> bool:
-        da, db = parse_date(value(n, e, a)), parse_date(value(n, e, b))
+        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
         return (
             da is not None
             and db is not None
@@ -767,8 +801,10 @@ class Rule:
     block: bytes  # block at whose close the rule runs
     check: Check | None = None
     scan: Scan | None = None
-    # Fields of `block` the rule cannot fire without: when one is absent it is skipped unrun.
+    # Fields of `block` the rule cannot fire without: when one is absent it is skipped unrun;
+    # when none of `needs_any` is present (and it is not empty), likewise.
     needs: frozenset[bytes] = frozenset()
+    needs_any: frozenset[bytes] = frozenset()
 
 
 def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
@@ -851,7 +887,13 @@ def rules_for(catalogue: Catalogue) -> list[Rule]:
         if cid in catalogue.messages:
             own = cid[:10]
             needs = frozenset(r[11:].encode() for r in NEEDS.get(check, ()) if r[:10] == own)
-            rules.append(Rule(cid, own.encode(), check=check, needs=needs))
+            anyof = NEEDS_ANY.get(check, ())
+            needs_any = (
+                frozenset(r[11:].encode() for r in anyof)
+                if anyof and all(r[:10] == own for r in anyof)
+                else frozenset()
+            )
+            rules.append(Rule(cid, own.encode(), check=check, needs=needs, needs_any=needs_any))
     for cid, (at, scan) in sorted(SCANS.items()):
         if cid in catalogue.messages:
             rules.append(Rule(cid, at, scan=scan))

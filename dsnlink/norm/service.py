@@ -37,7 +37,7 @@ from dsnlink.norm.catalogue import (
     version_for_year,
 )
 from dsnlink.norm.mandatory import MANDATORY
-from dsnlink.norm.rules import Rule, rules_for
+from dsnlink.norm.rules import Check, Scan, rules_for
 from dsnlink.norm.schemas import Anomaly, Category, DeclarationSummary, ValidationReport
 from dsnlink.norm.tree import Env, Node, parse_date
 
@@ -55,6 +55,9 @@ ROOT = b""
 ProgressCallback = Callable[[int], None]
 Hook = Callable[[str, str, int], None]
 Source = IO[bytes] | Iterable[bytes]
+# (needs, needs_any, check, scan, control id): a rule as the block close walks it.
+_CompiledRule = tuple[frozenset[bytes] | None, frozenset[bytes] | None, Check | None,
+                      Scan | None, str]
 
 _ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
 _LOT_PREFIXES = (b"S05.", b"S06.")  # the envelope of a lot of envois, not part of an envoi
@@ -289,9 +292,12 @@ class _Validator:
                 self.required.setdefault(rid[:10].encode(), []).append(
                     (rid[11:].encode(), rid, natures)
                 )
-        self.rules: dict[bytes, list[Rule]] = {}
+        # Per block, the rules as plain tuples: the close of every block walks them.
+        self.rules: dict[bytes, list[_CompiledRule]] = {}
         for rule in rules_for(self.cat):
-            self.rules.setdefault(rule.block, []).append(rule)
+            self.rules.setdefault(rule.block, []).append(
+                (rule.needs or None, rule.needs_any or None, rule.check, rule.scan, rule.id)
+            )
         self.closers = frozenset(
             {*self.mandatory, *self.required, *self.rules, b"S21.G00.30", b"S20.G00.05"}
         )
@@ -616,18 +622,20 @@ class _Validator:
         elif frame.block == b"S20.G00.05":
             self._close_declaration()
 
-    def _run_rules(self, node: Node, rules: list[Rule]) -> None:
+    def _run_rules(self, node: Node, rules: list[_CompiledRule]) -> None:
         env = self.env
         present = node.values.keys()
-        for rule in rules:
-            if rule.needs and not present >= rule.needs:
+        for needs, needs_any, check, scan, cid in rules:
+            if needs is not None and not present >= needs:
                 continue
-            if rule.check is not None:
-                if rule.check(node, env):
-                    self._rule_anomaly(rule.id, node)
-            elif rule.scan is not None:
-                for bad in rule.scan(node, env):
-                    self._rule_anomaly(rule.id, bad)
+            if needs_any is not None and present.isdisjoint(needs_any):
+                continue
+            if check is not None:
+                if check(node, env):
+                    self._rule_anomaly(cid, node)
+            elif scan is not None:
+                for bad in scan(node, env):
+                    self._rule_anomaly(cid, bad)
 
     def _rule_anomaly(self, cid: str, node: Node) -> None:
         rubric = cid.split("/", 1)[0]
