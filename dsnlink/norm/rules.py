@@ -459,6 +459,36 @@ def seniority_below_99_years(n: Node, e: Env) -> bool:
 NEEDS[seniority_below_99_years] = ("S21.G00.86.002", "S21.G00.86.003")
 
 
+def required_all(targets: tuple[str, ...], when: Cond) -> Check:
+    """Every rubric of `targets` must be present when `when` holds."""
+    keys = tuple(_key(t) for t in targets)
+    return _needs(lambda n, e: bool(when(n, e)) and any(raw(n, e, k) is None for k in keys), when)
+
+
+def birth_year_in_range(a: str) -> Check:
+    """The year of a birth date ≤ the declared year and > the declared year - 120."""
+    key = _key(a)
+
+    def check(n: Node, e: Env) -> bool:
+        v = raw(n, e, key)
+        if v is None or len(v) != 8 or not v[4:].isdigit() or e.month is None:
+            return False
+        year = int(v[4:])
+        return not e.month.year - 120 < year <= e.month.year
+
+    return _needs(check, a)
+
+
+def not_more_than(target: str, limit: str, when: Cond) -> Check:
+    bound = Decimal(limit)
+
+    def check(n: Node, e: Env) -> bool:
+        amount = _amount(value(n, e, target))
+        return amount is not None and amount > bound and bool(when(n, e))
+
+    return _needs(check, target, when)
+
+
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
 
 Scan = Callable[[Node, Env], Iterator[Node]]
@@ -487,6 +517,36 @@ def no_other_pension_with_90000(n: Node, e: Env) -> Iterator[Node]:
     blocks = [c for c in n.children or () if c.block == b"S21.G00.71"]
     if len(blocks) > 1:
         yield from (b for b in blocks if b.values.get(b"002") == b"90000")
+
+
+def contract_number_declared(block: bytes, fld: bytes, natures: frozenset[str]) -> Scan:
+    """The contract number of each `block` under the individual is the number of one of its
+    contracts (S21.G00.40.009), in declarations of `natures`."""
+
+    def scan(n: Node, e: Env) -> Iterator[Node]:
+        if e.nature not in natures:
+            return
+        numbers = {c.values.get(b"009") for c in n.children or () if c.block == b"S21.G00.40"}
+        for node in n.descendants(block):
+            number = node.values.get(fld)
+            if number is not None and number not in numbers:
+                yield node
+
+    return scan
+
+
+def gross_pay_has_base_03(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.51.013/SIG-11: a non-zero gross pay (51.011 = 001) under a payment calls for a
+    base 03 (assiette brute déplafonnée) under the same payment."""
+    children = n.children or ()
+    if any(c.block == b"S21.G00.78" and c.values.get(b"001") == b"03" for c in children):
+        return
+    for c in children:
+        if c.block == b"S21.G00.51" and c.values.get(b"011") == b"001":
+            amount = _amount((c.values.get(b"013") or b"").decode("latin-1") or None)
+            if amount is not None and amount != 0:
+                yield c
+                return
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -576,6 +636,7 @@ CHECKS: dict[str, Check] = {
     ),
     "S21.G00.30.014/CCH-11": birth_department_allowed("S21.G00.30.014", "S21.G00.30.006"),
     "S21.G00.31.001/CCH-12": only_rubric("001"),
+    "S21.G00.31.011/CCH-12": birth_year_in_range("S21.G00.31.011"),
     # Contrat
     "S21.G00.40.001/CCH-13": date_cmp(
         "S21.G00.40.001", "<=", "S21.G00.62.001", when=ne("S21.G00.62.002", "099")
@@ -658,7 +719,53 @@ CHECKS: dict[str, Check] = {
     "S21.G00.51.002/SIG-14": not_after_month_end(
         "S21.G00.51.002", when=eq("S21.G00.51.011", *PAS_TYPES_WITH_TAUX)
     ),
+    "S21.G00.51.012/CCH-12": not_zero(
+        "S21.G00.51.012", when=eq("S21.G00.51.011", "001", "002", "003", "010")
+    ),
+    "S21.G00.51.012/SIG-13": forbidden(
+        "S21.G00.51.012", when=eq("S21.G00.51.011", "001", "002", "003", "010")
+    ),
+    "S21.G00.52.003/CCH-12": required(
+        "S21.G00.52.003", when=eq("S21.G00.52.001", "026", "027", "029", "902")
+    ),
     "S21.G00.52.004/CCH-11": date_cmp("S21.G00.52.004", ">=", "S21.G00.52.003"),
+    "S21.G00.52.004/CCH-13": required(
+        "S21.G00.52.004", when=eq("S21.G00.52.001", "026", "027", "029")
+    ),
+    "S21.G00.53.001/CCH-11": forbidden(
+        "S21.G00.53.001", when=all_of(ne("S21.G00.53.003", "40"), ne("S21.G00.51.011", "002"))
+    ),
+    "S21.G00.53.001/CCH-12": forbidden(
+        "S21.G00.53.001", when=all_of(eq("S21.G00.53.003", "40"), ne("S21.G00.51.011", "001"))
+    ),
+    "S21.G00.53.003/CCH-13": not_more_than(
+        "S21.G00.53.002", "3250.00", when=eq("S21.G00.53.003", "10", "21")
+    ),
+    "S21.G00.53.003/CCH-14": not_more_than(
+        "S21.G00.53.002", "403.00", when=eq("S21.G00.53.003", "12", "20")
+    ),
+    "S21.G00.53.003/CCH-15": allowed_values(
+        "S21.G00.53.001", ("01",), when=eq("S21.G00.53.003", "40")
+    ),
+    "S21.G00.56.002/CCH-11": required_all(
+        ("S21.G00.56.003", "S21.G00.56.006", "S21.G00.56.010"), when=eq("S21.G00.56.002", "01")
+    ),
+    "S21.G00.56.002/CCH-12": required_all(
+        ("S21.G00.56.005", "S21.G00.56.015"), when=eq("S21.G00.56.002", "02")
+    ),
+    "S21.G00.56.002/CCH-13": required_all(
+        ("S21.G00.56.003", "S21.G00.56.006", "S21.G00.56.010"), when=eq("S21.G00.56.002", "03")
+    ),
+    "S21.G00.56.002/CCH-26": required_all(
+        ("S21.G00.56.003", "S21.G00.56.010"), when=eq("S21.G00.56.002", "04")
+    ),
+    "S21.G00.56.002/CCH-27": zero("S21.G00.56.007", when=eq("S21.G00.56.002", "04")),
+    "S21.G00.56.008/CCH-11": required_all(
+        ("S21.G00.56.003", "S21.G00.56.010"), when=present("S21.G00.56.008")
+    ),
+    "S21.G00.56.010/CCH-11": required("S21.G00.56.003", when=present("S21.G00.56.010")),
+    "S21.G00.58.002/CCH-12": not_after_next_month_end("S21.G00.58.002"),
+    "S21.G00.58.002/CCH-13": same_year("S21.G00.58.002", "S21.G00.58.001"),
     "S21.G00.54.004/CCH-11": date_cmp("S21.G00.54.004", ">=", "S21.G00.54.003"),
     # P24V01 states it plainly; P25V01 excludes types 92/93, P26V01 also 37: the widest
     # exclusion is used for every version (never a false alarm).
@@ -786,6 +893,27 @@ CHECKS: dict[str, Check] = {
 SCANS: dict[str, tuple[bytes, Scan]] = {
     "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
     "S21.G00.71.002/CCH-12": (b"S21.G00.40", no_other_pension_with_90000),
+    "S21.G00.34.002/CCH-11": (
+        INDIVIDUAL,
+        contract_number_declared(
+            b"S21.G00.34",
+            b"002",
+            frozenset({"01", "02", "03", "04", "05", "06", "07", "08", "09", "10"}),
+        ),
+    ),
+    "S21.G00.51.010/CCH-11": (
+        INDIVIDUAL,
+        contract_number_declared(b"S21.G00.51", b"010", frozenset({"01", "09"})),
+    ),
+    "S21.G00.52.006/CCH-11": (
+        INDIVIDUAL,
+        contract_number_declared(b"S21.G00.52", b"006", frozenset({"01"})),
+    ),
+    "S21.G00.54.005/CCH-11": (
+        INDIVIDUAL,
+        contract_number_declared(b"S21.G00.54", b"005", frozenset({"01"})),
+    ),
+    "S21.G00.51.013/SIG-11": (b"S21.G00.50", gross_pay_has_base_03),
 }
 
 # Controls implemented in the validator's own code (keys, NIR, declaration, envoi).

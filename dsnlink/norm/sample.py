@@ -821,8 +821,6 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
         out.add("S21.G00.51.002", period_last)
         out.add("S21.G00.51.010", e.contract_number)
         out.add("S21.G00.51.011", pay_type)
-        if pay_type == "010":
-            out.add("S21.G00.51.012", _money(e.hours_worked))
         out.add("S21.G00.51.013", _money(e.gross))
         if pay_type == "002":
             out.add("S21.G00.53.001", "01")
