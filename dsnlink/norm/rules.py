@@ -552,6 +552,7 @@ def gross_pay_has_base_03(n: Node, e: Env) -> Iterator[Node]:
 # -- the table ----------------------------------------------------------------------------------
 
 NIR_IS_SET = present("S21.G00.30.001")
+APPRENTICESHIPS = frozenset({b"64", b"65", b"81"})
 PAS_TYPES_WITH_TAUX = (
     "001",
     "002",
@@ -635,6 +636,13 @@ CHECKS: dict[str, Check] = {
         "S21.G00.30.029", when=all_of(eq("S21.G00.30.014", "99"), not_(present("S21.G00.30.007")))
     ),
     "S21.G00.30.014/CCH-11": birth_department_allowed("S21.G00.30.014", "S21.G00.30.006"),
+    "S21.G00.30.025/CCH-11": lambda n, e: (
+        n.values.get(b"025") is None
+        and any(
+            c.block == b"S21.G00.40" and c.values.get(b"008") in APPRENTICESHIPS
+            for c in n.children or ()
+        )
+    ),
     "S21.G00.31.001/CCH-12": only_rubric("001"),
     "S21.G00.31.011/CCH-12": birth_year_in_range("S21.G00.31.011"),
     # Contrat
@@ -661,6 +669,9 @@ CHECKS: dict[str, Check] = {
         ),
     ),
     "S21.G00.40.022/CCH-11": forbidden_value("S21.G00.40.022", "99"),
+    "S21.G00.40.008/CCH-14": forbidden_value(
+        "S21.G00.40.008", "64", "65", when=ne("S21.G00.40.007", "01", "02", "03", "08", "91", "92")
+    ),
     "S21.G00.40.008/CCH-18": forbidden_value(
         "S21.G00.40.008", "83", when=ne("S21.G00.40.007", "01")
     ),

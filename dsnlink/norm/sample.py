@@ -42,8 +42,10 @@ _FULL_TIME_HOURS = 15_167  # 151.67 hours, in hundredths
 # sick-leave: an arrêt de travail (S21.G00.60) during the month (DSN mensuelle only);
 # prevoyance: an adhesion (S21.G00.15), each contract affiliated (S21.G00.70), a base 31 with a
 #   cotisation 059 (not in a FCTU, where base 31 is forbidden);
-# second-contract: a second, part-time fixed-term contract paid in the same payment.
-SITUATIONS: tuple[str, ...] = ("sick-leave", "prevoyance", "second-contract")
+# second-contract: a second, part-time fixed-term contract paid in the same payment;
+# apprentice: young employees on an apprenticeship contract (S21.G00.40.008 = 64, a fixed term,
+#   the diploma prepared in S21.G00.30.025) (DSN mensuelle only).
+SITUATIONS: tuple[str, ...] = ("sick-leave", "prevoyance", "second-contract", "apprentice")
 PREVOYANCE_ORGANISM = "P0942"
 
 # Norm versions in which the headcount rubrics S21.G00.06.009 and S21.G00.11.008 still exist.
@@ -693,6 +695,16 @@ def _establishment_payments(out: _Writer, context: _Context, totals: _Totals) ->
 
 def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     period_first, period_last = _ddmmyyyy(e.period_start), _ddmmyyyy(e.period_end)
+    extra = random.Random(f"situations:{context.seed}:{e.matricule}")
+    apprentice = (
+        "apprentice" in context.situations
+        and context.nature == "01"
+        and context.first.year - e.birth.year < 26
+        and extra.random() < 0.5
+    )
+    planned_end = e.planned_end
+    if apprentice and planned_end is None:
+        planned_end = context.last + timedelta(days=extra.randint(30, 700))
     out.add("S21.G00.30.001", e.nir)
     out.add("S21.G00.30.002", e.last_name)
     out.add("S21.G00.30.004", e.first_names)
@@ -704,6 +716,8 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.30.010", e.city)
     out.add("S21.G00.30.014", e.birth_department)
     out.add("S21.G00.30.019", e.matricule)
+    if apprentice:
+        out.add("S21.G00.30.025", extra.choice(("03", "04", "05", "06")))
 
     category = e.category
     company = context.declarant.company
@@ -712,11 +726,11 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.003", category.retraite)
     out.add("S21.G00.40.004", e.pcs)
     out.add("S21.G00.40.006", e.title)
-    out.add("S21.G00.40.007", "02" if e.planned_end else "01")
-    out.add("S21.G00.40.008", "99")
+    out.add("S21.G00.40.007", "02" if planned_end else "01")
+    out.add("S21.G00.40.008", "64" if apprentice else "99")
     out.add("S21.G00.40.009", e.contract_number)
-    if e.planned_end:
-        out.add("S21.G00.40.010", _ddmmyyyy(e.planned_end))
+    if planned_end:
+        out.add("S21.G00.40.010", _ddmmyyyy(planned_end))
     out.add("S21.G00.40.011", "10")
     out.add("S21.G00.40.012", _money(_FULL_TIME_HOURS))
     out.add("S21.G00.40.013", _money(e.quotity))
@@ -726,7 +740,7 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.018", "200")
     out.add("S21.G00.40.019", context.siret)
     out.add("S21.G00.40.020", "200")
-    if e.planned_end:
+    if planned_end and not apprentice:
         out.add("S21.G00.40.021", "02")
     out.add("S21.G00.40.024", "99")
     out.add("S21.G00.40.026", "99")
@@ -735,7 +749,6 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.039", "200")
     out.add("S21.G00.40.040", company.at_risk)
     out.add("S21.G00.40.043", _rate_text(company.at_rate))
-    extra = random.Random(f"situations:{context.seed}:{e.matricule}")
     if "sick-leave" in context.situations and context.nature == "01" and extra.random() < 0.1:
         first_day = max(e.period_start, context.first)
         span = (e.period_end - first_day).days

@@ -70,6 +70,7 @@ def test_situations_appear_in_the_file() -> None:
     data = sample_bytes(employees=60, month="2026-03", seed=2, situations=frozenset(SITUATIONS))
     assert b"S21.G00.60.001,'01'" in data  # sick leave
     assert b"S21.G00.78.001,'31'" in data and b"S21.G00.81.001,'059'" in data  # prévoyance
+    assert b"S21.G00.40.008,'64'" in data and b"S21.G00.30.025," in data  # apprentices
     assert data.count(b"S21.G00.40.001,") > 60  # some individuals hold two contracts
     assert validate_stream([data]).valid
     plain = sample_bytes(employees=60, month="2026-03", seed=2)
