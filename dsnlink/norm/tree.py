@@ -26,6 +26,7 @@ class Node:
     last_rank: int = -1
     last_child: bytes = b""
     orphan: bool = False
+    index: dict[bytes, list[Node]] | None = None  # descendants by block, once closed
 
     def get(self, fld: str) -> str | None:
         raw = self.values.get(fld.encode())
@@ -40,10 +41,18 @@ class Node:
         return self.line
 
     def descendants(self, block: bytes) -> Iterator[Node]:
-        for child in self.children or ():
-            if child.block == block:
-                yield child
-            yield from child.descendants(block)
+        """Closed descendants of a block, depth-first; indexed on first use, as rules only look
+        at a node once it is closed (its subtree complete)."""
+        index = self.index
+        if index is None:
+            index = self.index = {}
+            pending = list(reversed(self.children or ()))
+            while pending:
+                node = pending.pop()
+                index.setdefault(node.block, []).append(node)
+                if node.children:
+                    pending.extend(reversed(node.children))
+        return iter(index.get(block, ()))
 
 
 @dataclass(slots=True)
