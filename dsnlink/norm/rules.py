@@ -74,6 +74,19 @@ def value(node: Node, env: Env, rubric: str) -> str | None:
 # at least one must be present for it to fire (`Rule.needs_any`).
 NEEDS: dict[Callable[[Node, Env], bool], tuple[str, ...]] = {}
 NEEDS_ANY: dict[Callable[[Node, Env], bool], tuple[str, ...]] = {}
+# A rubric and the values it must hold for a check or condition to fire (`Rule.gate`): the
+# block close tests it with one dict lookup instead of calling the check.
+GATES: dict[Callable[[Node, Env], bool], tuple[str, frozenset[bytes]]] = {}
+
+
+def _gated(
+    fn: Callable[[Node, Env], bool], when: Callable[[Node, Env], bool]
+) -> Callable[[Node, Env], bool]:
+    """`fn` fires only when `when` holds: it inherits `when`'s gate."""
+    gate = GATES.get(when)
+    if gate is not None:
+        GATES[fn] = gate
+    return fn
 
 
 def _needs(
@@ -102,7 +115,9 @@ def eq(rubric: str, *values: str) -> Cond:
     """The rubric is present with one of `values`."""
     wanted = frozenset(v.encode() for v in values)
     key = _key(rubric)
-    return _needs(lambda n, e: raw(n, e, key) in wanted, rubric)
+    cond = _needs(lambda n, e: raw(n, e, key) in wanted, rubric)
+    GATES[cond] = (rubric, wanted)
+    return cond
 
 
 def ne(rubric: str, *values: str) -> Cond:
@@ -127,7 +142,11 @@ def nature(*natures: str) -> Cond:
 
 
 def all_of(*conds: Cond) -> Cond:
-    return _needs(lambda n, e: all(c(n, e) for c in conds), *conds)
+    both = _needs(lambda n, e: all(c(n, e) for c in conds), *conds)
+    for c in conds:
+        if c in GATES:
+            return _gated(both, c)
+    return both
 
 
 def not_(cond: Cond) -> Cond:
@@ -144,7 +163,7 @@ def always(n: Node, e: Env) -> bool:
 def required(target: str, when: Cond = always) -> Check:
     """`target` must be present when `when` holds."""
     key = _key(target)
-    return _needs(lambda n, e: bool(when(n, e)) and raw(n, e, key) is None, when)
+    return _gated(_needs(lambda n, e: bool(when(n, e)) and raw(n, e, key) is None, when), when)
 
 
 def required_iff(target: str, when: Cond) -> Check:
@@ -157,14 +176,18 @@ def required_iff(target: str, when: Cond) -> Check:
 
 
 def forbidden(target: str, when: Cond = always) -> Check:
-    return _needs(lambda n, e: bool(when(n, e)) and value(n, e, target) is not None, target)
+    return _gated(
+        _needs(lambda n, e: bool(when(n, e)) and value(n, e, target) is not None, target), when
+    )
 
 
 def forbidden_value(target: str, *values: str, when: Cond = always) -> Check:
     """`target` must not take one of `values` when `when` holds."""
     bad = frozenset(v.encode() for v in values)
     key = _key(target)
-    return _needs(lambda n, e: raw(n, e, key) in bad and bool(when(n, e)), target)
+    check = _needs(lambda n, e: raw(n, e, key) in bad and bool(when(n, e)), target)
+    GATES[check] = (target, bad)
+    return check
 
 
 def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
@@ -175,7 +198,7 @@ def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
         v = value(n, e, target)
         return v is not None and v not in ok and bool(when(n, e))
 
-    return _needs(check, target, when)
+    return _gated(_needs(check, target, when), when)
 
 
 _OPS: dict[str, Callable[[date, date], bool]] = {
@@ -195,7 +218,7 @@ def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
         da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
         return da is not None and db is not None and not test(da, db) and bool(when(n, e))
 
-    return _needs(check, a, b, when)
+    return _gated(_needs(check, a, b, when), when)
 
 
 def after_birth(a: str, birth: str = "S21.G00.30.006") -> Check:
@@ -223,7 +246,7 @@ def not_after_month_end(a: str, when: Cond = always) -> Check:
         d, end = _date(raw(n, e, ka)), e.month_end
         return d is not None and end is not None and d > end and bool(when(n, e))
 
-    return _needs(check, a, when)
+    return _gated(_needs(check, a, when), when)
 
 
 def not_after_next_month_end(a: str) -> Check:
@@ -245,7 +268,7 @@ def not_after_built(a: str, when: Cond = always) -> Check:
         d = parse_date(value(n, e, a))
         return d is not None and e.built is not None and d > e.built and bool(when(n, e))
 
-    return _needs(check, a, when)
+    return _gated(_needs(check, a, when), when)
 
 
 def same_year(a: str, b: str) -> Check:
@@ -270,7 +293,7 @@ def same_month(a: str, b: str, when: Cond = always) -> Check:
             and bool(when(n, e))
         )
 
-    return _needs(check, a, b, when)
+    return _gated(_needs(check, a, b, when), when)
 
 
 def year_not_after_declared(a: str) -> Check:
@@ -315,7 +338,7 @@ def zero(target: str, when: Cond) -> Check:
         amount = _amount(value(n, e, target))
         return amount is not None and amount != 0 and bool(when(n, e))
 
-    return _needs(check, target, when)
+    return _gated(_needs(check, target, when), when)
 
 
 def not_zero(target: str, when: Cond = always) -> Check:
@@ -323,7 +346,7 @@ def not_zero(target: str, when: Cond = always) -> Check:
         amount = _amount(value(n, e, target))
         return amount is not None and amount == 0 and bool(when(n, e))
 
-    return _needs(check, target, when)
+    return _gated(_needs(check, target, when), when)
 
 
 def rate_times_base(amount: str, base: str, rate: str, tolerance: str = "1") -> Check:
@@ -344,7 +367,7 @@ def not_only_zeros(target: str, when: Cond) -> Check:
         v = value(n, e, target)
         return v is not None and set(v) == {"0"} and bool(when(n, e))
 
-    return _needs(check, target, when)
+    return _gated(_needs(check, target, when), when)
 
 
 def only_rubric(block_field: str, *allowed: str) -> Check:
@@ -462,7 +485,10 @@ NEEDS[seniority_below_99_years] = ("S21.G00.86.002", "S21.G00.86.003")
 def required_all(targets: tuple[str, ...], when: Cond) -> Check:
     """Every rubric of `targets` must be present when `when` holds."""
     keys = tuple(_key(t) for t in targets)
-    return _needs(lambda n, e: bool(when(n, e)) and any(raw(n, e, k) is None for k in keys), when)
+    return _gated(
+        _needs(lambda n, e: bool(when(n, e)) and any(raw(n, e, k) is None for k in keys), when),
+        when,
+    )
 
 
 def birth_year_in_range(a: str) -> Check:
@@ -486,7 +512,7 @@ def not_more_than(target: str, limit: str, when: Cond) -> Check:
         amount = _amount(value(n, e, target))
         return amount is not None and amount > bound and bool(when(n, e))
 
-    return _needs(check, target, when)
+    return _gated(_needs(check, target, when), when)
 
 
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
@@ -944,6 +970,8 @@ class Rule:
     # when none of `needs_any` is present (and it is not empty), likewise.
     needs: frozenset[bytes] = frozenset()
     needs_any: frozenset[bytes] = frozenset()
+    # A field of `block` and the values it must hold for the rule to fire, if any.
+    gate: tuple[bytes, frozenset[bytes]] | None = None
 
 
 def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
@@ -1032,7 +1060,15 @@ def rules_for(catalogue: Catalogue) -> list[Rule]:
                 if anyof and all(r[:10] == own for r in anyof)
                 else frozenset()
             )
-            rules.append(Rule(cid, own.encode(), check=check, needs=needs, needs_any=needs_any))
+            gate_of = GATES.get(check)
+            gate = (
+                (gate_of[0][11:].encode(), gate_of[1])
+                if gate_of is not None and gate_of[0][:10] == own
+                else None
+            )
+            rules.append(
+                Rule(cid, own.encode(), check=check, needs=needs, needs_any=needs_any, gate=gate)
+            )
     for cid, (at, scan) in sorted(SCANS.items()):
         if cid in catalogue.messages:
             rules.append(Rule(cid, at, scan=scan))

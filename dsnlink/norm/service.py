@@ -55,9 +55,15 @@ ROOT = b""
 ProgressCallback = Callable[[int], None]
 Hook = Callable[[str, str, int], None]
 Source = IO[bytes] | Iterable[bytes]
-# (needs, needs_any, check, scan, control id): a rule as the block close walks it.
-_CompiledRule = tuple[frozenset[bytes] | None, frozenset[bytes] | None, Check | None,
-                      Scan | None, str]
+# (needs, needs_any, gate, check, scan, control id): a rule as the block close walks it.
+_CompiledRule = tuple[
+    frozenset[bytes] | None,
+    frozenset[bytes] | None,
+    tuple[bytes, frozenset[bytes]] | None,
+    Check | None,
+    Scan | None,
+    str,
+]
 
 _ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
 _LOT_PREFIXES = (b"S05.", b"S06.")  # the envelope of a lot of envois, not part of an envoi
@@ -296,7 +302,8 @@ class _Validator:
         self.rules: dict[bytes, list[_CompiledRule]] = {}
         for rule in rules_for(self.cat):
             self.rules.setdefault(rule.block, []).append(
-                (rule.needs or None, rule.needs_any or None, rule.check, rule.scan, rule.id)
+                (rule.needs or None, rule.needs_any or None, rule.gate, rule.check, rule.scan,
+                 rule.id)
             )
         self.closers = frozenset(
             {*self.mandatory, *self.required, *self.rules, b"S21.G00.30", b"S20.G00.05"}
@@ -624,11 +631,14 @@ class _Validator:
 
     def _run_rules(self, node: Node, rules: list[_CompiledRule]) -> None:
         env = self.env
-        present = node.values.keys()
-        for needs, needs_any, check, scan, cid in rules:
+        values = node.values
+        present = values.keys()
+        for needs, needs_any, gate, check, scan, cid in rules:
             if needs is not None and not present >= needs:
                 continue
             if needs_any is not None and present.isdisjoint(needs_any):
+                continue
+            if gate is not None and values.get(gate[0]) not in gate[1]:
                 continue
             if check is not None:
                 if check(node, env):
