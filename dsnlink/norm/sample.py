@@ -22,6 +22,7 @@ from stdnum import luhn
 
 from dsnlink import months
 from dsnlink.errors import InputError
+from dsnlink.norm.catalogue import latest_installed_month
 
 NORM_BY_YEAR: dict[int, str] = {2024: "P24V01", 2025: "P25V01", 2026: "P26V01"}
 # 01 DSN mensuelle; 07 signalement fin du contrat de travail unique (FCTU).
@@ -266,6 +267,14 @@ def parse_month(month: date | str) -> date:
             parameter="month",
         )
     return first
+
+
+def demo_month(today: date, data_dir: str | Path | None = None) -> str:
+    """`YYYY-MM`: the latest month a demo can file: its norm installed (shipped or imported in
+    `data_dir`) and known to this generator; the current month when both hold."""
+    installed = latest_installed_month(today, data_dir)
+    latest_known = f"{max(NORM_BY_YEAR):04d}-12"
+    return min(installed, latest_known)
 
 
 def norm_version_for(month: date | str) -> str:

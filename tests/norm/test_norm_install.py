@@ -78,6 +78,15 @@ def test_latest_installed_month(tmp_path: Path) -> None:
     assert latest_installed_month(date(2027, 2, 1), _fake_next_year(tmp_path)) == "2027-02"
 
 
+def test_demo_month_is_installed_and_known_to_the_sample(tmp_path: Path) -> None:
+    from dsnlink.norm.sample import demo_month
+
+    assert demo_month(date(2026, 5, 3)) == "2026-05"
+    assert demo_month(date(2027, 2, 1)) == "2026-12"
+    # A 2027 norm imported: the sample generator still knows only up to 2026.
+    assert demo_month(date(2027, 2, 1), _fake_next_year(tmp_path)) == "2026-12"
+
+
 def test_not_a_workbook_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "notes.xlsx"
     bad.write_bytes(b"not a zip")
