@@ -15,6 +15,7 @@ recognised by their text and the labels of the block's rubrics.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -202,10 +203,10 @@ def allowed_values(target: str, values: tuple[str, ...], when: Cond) -> Check:
 
 
 _OPS: dict[str, Callable[[date, date], bool]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -215,8 +216,11 @@ def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
     ka, kb = _key(a), _key(b)
 
     def check(n: Node, e: Env) -> bool:
-        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
-        return da is not None and db is not None and not test(da, db) and bool(when(n, e))
+        da = _date(raw(n, e, ka))
+        if da is None:
+            return False
+        db = _date(raw(n, e, kb))
+        return db is not None and not test(da, db) and (when is always or bool(when(n, e)))
 
     return _gated(_needs(check, a, b, when), when)
 
@@ -244,7 +248,9 @@ def not_after_month_end(a: str, when: Cond = always) -> Check:
 
     def check(n: Node, e: Env) -> bool:
         d, end = _date(raw(n, e, ka)), e.month_end
-        return d is not None and end is not None and d > end and bool(when(n, e))
+        return (
+            d is not None and end is not None and d > end and (when is always or bool(when(n, e)))
+        )
 
     return _gated(_needs(check, a, when), when)
 
