@@ -521,6 +521,49 @@ def not_more_than(target: str, limit: str, when: Cond) -> Check:
     return _gated(_needs(check, target, when), when)
 
 
+def first_of_month_or(a: str, other: str) -> Check:
+    """Date `a` is the first day of a month, or equals date `other`."""
+    ka, ko = _key(a), _key(other)
+
+    def check(n: Node, e: Env) -> bool:
+        d = _date(raw(n, e, ka))
+        return d is not None and d.day != 1 and d != _date(raw(n, e, ko))
+
+    return _needs(check, a)
+
+
+def adhesion_declared(n: Node, e: Env) -> bool:
+    """S21.G00.70.013/CCH-11: the affiliation names an adhesion (S21.G00.15.005) of the
+    establishment."""
+    wanted = n.values.get(b"013")
+    establishment = e.ancestor(b"S21.G00.11")
+    if wanted is None or establishment is None:
+        return False
+    return not any(
+        c.block == b"S21.G00.15" and c.values.get(b"005") == wanted
+        for c in establishment.children or ()
+    )
+
+
+NEEDS[adhesion_declared] = ("S21.G00.70.013",)
+
+
+def unique_affiliation_triplet(n: Node, e: Env) -> bool:
+    """S21.G00.70.013/CCH-12: one (option, population, adhesion) per contract."""
+    fields = (b"004", b"005", b"013")
+    mine = tuple(n.values.get(f) for f in fields)
+    contract = e.ancestor(b"S21.G00.40")
+    if contract is None:
+        return False
+    return any(
+        c.block == b"S21.G00.70" and c is not n and tuple(c.values.get(f) for f in fields) == mine
+        for c in contract.children or ()
+    )
+
+
+NEEDS[unique_affiliation_triplet] = ("S21.G00.70.013",)
+
+
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
 
 Scan = Callable[[Node, Env], Iterator[Node]]
@@ -617,6 +660,15 @@ CHECKS: dict[str, Check] = {
         (value(n, e, "S21.G00.13.002") is None) != (value(n, e, "S21.G00.13.003") is None)
     ),
     "S21.G00.13.004/CCH-11": year_not_after_declared("S21.G00.13.004"),
+    "S21.G00.13.004/CCH-12": lambda n, e: (
+        b"004" in n.values and b"001" not in n.values and b"002" not in n.values
+    ),
+    "S21.G00.11.019/SIG-11": required(
+        "S21.G00.11.019", when=all_of(eq("S10.G00.00.002", "TESE", "CEA"), nature("01"))
+    ),
+    "S21.G00.12.001/CCH-12": forbidden_value(
+        "S21.G00.12.001", "01", when=not_(eq("S20.G00.05.011", "01"))
+    ),
     "S21.G00.15.001/CCH-11": unique_pair_among_siblings(
         "S21.G00.15.001", "S21.G00.15.002", b"S21.G00.11"
     ),
@@ -741,6 +793,7 @@ CHECKS: dict[str, Check] = {
     "S21.G00.41.001/CCH-12": only_rubric("001"),
     "S21.G00.41.001/CCH-14": only_rubric("001", "028"),
     "S21.G00.41.001/CCH-15": not_after_month_end("S21.G00.41.001"),
+    "S21.G00.41.028/CCH-13": first_of_month_or("S21.G00.41.028", "S21.G00.40.001"),
     "S21.G00.41.028/CCH-14": date_cmp("S21.G00.41.028", ">=", "S21.G00.40.001"),
     "S21.G00.41.028/CCH-15": date_cmp("S21.G00.41.028", "<=", "S21.G00.41.001"),
     "S21.G00.44.003/CCH-11": year_not_after_declared("S21.G00.44.003"),
@@ -833,6 +886,13 @@ CHECKS: dict[str, Check] = {
         or date_cmp("S21.G00.60.010", ">=", "S21.G00.60.002")(n, e)
     ),
     "S21.G00.60.012/SIG-14": date_cmp("S21.G00.60.012", ">=", "S21.G00.40.001"),
+    "S21.G00.60.002/CCH-18": date_cmp(
+        "S21.G00.60.002", ">=", "S21.G00.40.001", when=not_(nature("01", "07"))
+    ),
+    "S21.G00.60.011/CCH-12": forbidden_value("S21.G00.60.011", "02", when=not_(nature("01", "07"))),
+    "S21.G00.60.012/CCH-11": required(
+        "S21.G00.60.012", when=eq("S21.G00.60.001", "04", "05", "06")
+    ),
     "S21.G00.62.001/CCH-11": date_cmp("S21.G00.62.001", ">", "S21.G00.62.004"),
     "S21.G00.62.002/CCH-13": forbidden_value("S21.G00.62.002", "099", when=not_(nature("01"))),
     "S21.G00.62.003/CCH-11": lambda n, e: (
@@ -898,6 +958,44 @@ CHECKS: dict[str, Check] = {
             "115",
             "117",
         ),
+    ),
+    "S21.G00.62.002/CCH-14": forbidden_value(
+        "S21.G00.62.002", "116", when=ne("S21.G00.40.020", "136")
+    ),
+    "S21.G00.62.006/CCH-15": lambda n, e: (
+        date_cmp("S21.G00.62.006", ">=", "S21.G00.40.001")(n, e)
+        or date_cmp("S21.G00.62.006", "<=", "S21.G00.62.001", when=ne("S21.G00.62.002", "099"))(
+            n, e
+        )
+    ),
+    "S21.G00.62.011/CCH-11": required_iff("S21.G00.62.011", eq("S21.G00.62.002", "026")),
+    "S21.G00.62.018/CCH-11": required_iff("S21.G00.62.018", eq("S21.G00.62.002", "114")),
+    "S21.G00.62.019/CCH-12": forbidden("S21.G00.62.019", when=ne("S21.G00.40.020", "136")),
+    "S21.G00.63.001/CCH-11": allowed_values(
+        "S21.G00.63.001", ("60", "90"), when=eq("S21.G00.62.002", "034", "035")
+    ),
+    "S21.G00.63.001/CCH-12": allowed_values(
+        "S21.G00.63.001", ("90",), when=eq("S21.G00.62.002", "043", "110")
+    ),
+    "S21.G00.63.001/CCH-13": allowed_values(
+        "S21.G00.63.001", ("10",), when=eq("S21.G00.62.002", "026")
+    ),
+    "S21.G00.63.002/CCH-13": date_cmp(
+        "S21.G00.63.002", ">=", "S21.G00.62.003", when=ne("S21.G00.63.001", "90")
+    ),
+    "S21.G00.63.002/CCH-14": date_cmp(
+        "S21.G00.63.002", ">", "S21.G00.62.005", when=ne("S21.G00.63.001", "90")
+    ),
+    "S21.G00.63.002/CCH-16": date_cmp("S21.G00.63.002", ">=", "S21.G00.40.001"),
+    "S21.G00.63.003/CCH-13": date_cmp("S21.G00.63.003", ">=", "S21.G00.63.002"),
+    "S21.G00.70.013/CCH-11": adhesion_declared,
+    "S21.G00.70.013/CCH-12": unique_affiliation_triplet,
+    "S21.G00.70.015/CCH-11": date_cmp("S21.G00.70.015", ">=", "S21.G00.70.014"),
+    "S21.G00.71.002/SIG-11": forbidden_value(
+        "S21.G00.71.002", "CRPCEN", when=ne("S21.G00.40.016", "01")
+    ),
+    "S21.G00.71.002/SIG-14": allowed_values(
+        "S21.G00.71.002", ("90000",), when=eq("S21.G00.40.020", "140")
     ),
     "S21.G00.62.006/CCH-14": required("S21.G00.62.006", when=eq("S21.G00.40.007", "03")),
     "S21.G00.65.002/CCH-11": date_cmp("S21.G00.65.002", ">=", "S21.G00.40.001"),
