@@ -564,6 +564,41 @@ def unique_affiliation_triplet(n: Node, e: Env) -> bool:
 NEEDS[unique_affiliation_triplet] = ("S21.G00.70.013",)
 
 
+def job_title_ok(text: str) -> bool:
+    """S21.G00.40.006/CSL-11: no character three times in a row (digits excepted, 'i' allowed
+    three times), and no leading character other than a letter or a digit."""
+    if text and not text[0].isalnum():
+        return False
+    run, previous = 0, ""
+    for ch in text:
+        run = run + 1 if ch == previous else 1
+        previous = ch
+        if ch.isdigit():
+            continue
+        if run > (3 if ch in "iI" else 2):
+            return False
+    return True
+
+
+def ntt_starts_with_1_or_2(rubric: str) -> Check:
+    key = _key(rubric)
+    return _needs(
+        lambda n, e: (v := raw(n, e, key)) is not None and v[:1] not in (b"1", b"2"), rubric
+    )
+
+
+def ntt_without_space(rubric: str) -> Check:
+    key = _key(rubric)
+    return _needs(lambda n, e: b" " in (raw(n, e, key) or b""), rubric)
+
+
+def only_component_23(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.79.001/SIG-18: a component 23 (none in the payroll) is its base's only one."""
+    components = [c for c in n.children or () if c.block == b"S21.G00.79"]
+    if len(components) > 1:
+        yield from (c for c in components if c.values.get(b"001") == b"23")
+
+
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
 
 Scan = Callable[[Node, Env], Iterator[Node]]
@@ -660,6 +695,21 @@ CHECKS: dict[str, Check] = {
         (value(n, e, "S21.G00.13.002") is None) != (value(n, e, "S21.G00.13.003") is None)
     ),
     "S21.G00.13.004/CCH-11": year_not_after_declared("S21.G00.13.004"),
+    "S20.G00.05.010/SIG-11": lambda n, e: (
+        value(n, e, "S20.G00.05.010") == "02"
+        and (p := value(n, e, "S21.G00.06.005")) is not None
+        and p[:3] not in ("986", "987", "988")
+    ),
+    "S21.G00.40.006/CSL-11": lambda n, e: (
+        (t := value(n, e, "S21.G00.40.006")) is not None and not job_title_ok(t)
+    ),
+    "S21.G00.40.005/SIG-20": lambda n, e: (
+        (value(n, e, "S21.G00.40.004") == "546d")
+        != (value(n, e, "S21.G00.40.005") in ("546dN", "546dM"))
+    ),
+    "S21.G00.40.029/SIG-12": required("S21.G00.40.029", when=eq("S21.G00.11.017", "02", "03")),
+    "S21.G00.40.043/SIG-11": required_iff("S21.G00.40.043", ne("S21.G00.40.040", "999ZZ")),
+    "S21.G00.79.001/SIG-19": zero("S21.G00.79.004", when=eq("S21.G00.79.001", "23")),
     "S21.G00.13.004/CCH-12": lambda n, e: (
         b"004" in n.values and b"001" not in n.values and b"002" not in n.values
     ),
@@ -1034,6 +1084,7 @@ CHECKS: dict[str, Check] = {
 SCANS: dict[str, tuple[bytes, Scan]] = {
     "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
     "S21.G00.71.002/CCH-12": (b"S21.G00.40", no_other_pension_with_90000),
+    "S21.G00.79.001/SIG-18": (b"S21.G00.78", only_component_23),
     "S21.G00.34.002/CCH-11": (
         INDIVIDUAL,
         contract_number_declared(
@@ -1059,6 +1110,8 @@ SCANS: dict[str, tuple[bytes, Scan]] = {
 
 # Controls implemented in the validator's own code (keys, NIR, declaration, envoi).
 _MONTH_END_MESSAGE = "dernier jour civil du mois principal déclaré"
+# Controls the validator checks as it reads the line (dsnlink/norm/service.py), not derived here.
+CHECKED_BY_HOOKS = frozenset({"S21.G00.30.020/CSL-11", "S21.G00.30.020/CSL-12"})
 # "… avec la valeur 'ZZ9'. Cette valeur ne peut être utilisée qu'en bloc Changements …"
 _PLACEHOLDER = re.compile(r"avec la valeur\s*[«'\"‘]\s*([^'»\"’\s]+)\s*[»'\"’]")
 _BUILT_MESSAGE = "date de constitution du fichier"
@@ -1084,7 +1137,11 @@ def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
     for cid, msg in catalogue.messages.items():
         rubric = cid.split("/", 1)[0]
         family = cid.split("/", 1)[1][:3]
-        if family not in ("CCH", "SIG") or rubric not in catalogue.rubrics:
+        if (
+            family not in ("CCH", "SIG", "CSL")
+            or rubric not in catalogue.rubrics
+            or cid in CHECKED_BY_HOOKS
+        ):
             continue
         rule = " ".join(msg.rule.split())
         standard = (
@@ -1117,6 +1174,10 @@ def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
             and rubric.startswith("S21.G00.40.")
         ):
             found[cid] = forbidden(rubric, when=eq("S21.G00.40.026", "99"))
+        elif "Numéro technique temporaire" in rule and "commencer par" in rule and family == "CSL":
+            found[cid] = ntt_starts_with_1_or_2(rubric)
+        elif "espace" in rule and "numéro technique temporaire" in rule and family == "CSL":
+            found[cid] = ntt_without_space(rubric)
         elif rule.startswith("La localité est obligatoire si le code postal"):
             postal = _sibling(catalogue, rubric, "code postal")
             if postal is not None:

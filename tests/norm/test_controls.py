@@ -540,6 +540,31 @@ CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
         {"S21.G00.30": {**INDIV, "025": "05"}, C40: {"008": "64"}},
     ),
     "S21.G00.40.008/CCH-14": ({C40: {"007": "07", "008": "65"}}, {C40: {"007": "02", "008": "65"}}),
+    "S20.G00.05.010/SIG-11": (
+        {"S20.G00.05": {"010": "02"}, "S21.G00.06": {"005": "75002"}},
+        {"S20.G00.05": {"010": "02"}, "S21.G00.06": {"005": "98714"}},
+    ),
+    "S21.G00.40.006/CSL-11": ({C40: {"006": "Secrétaaaire"}}, {C40: {"006": "Agent III 1000"}}),
+    "S21.G00.40.005/SIG-20": (
+        {C40: {"004": "546d", "005": "X"}},
+        {C40: {"004": "546d", "005": "546dN"}},
+    ),
+    "S21.G00.40.029/SIG-12": (
+        {"S21.G00.11": {"017": "02"}, C40: {"001": "01012020"}},
+        {"S21.G00.11": {"017": "02"}, C40: {"029": "01"}},
+    ),
+    "S21.G00.40.043/SIG-11": (
+        {C40: {"040": "999ZZ", "043": "1.00"}},
+        {C40: {"040": "741GA", "043": "1.00"}},
+    ),
+    "S21.G00.79.001/SIG-18": (
+        {"S21.G00.78": {"001": "03"}, "S21.G00.79": [{"001": "23"}, {"001": "01"}]},
+        {"S21.G00.78": {"001": "03"}, "S21.G00.79": [{"001": "23"}]},
+    ),
+    "S21.G00.79.001/SIG-19": (
+        {"S21.G00.79": {"001": "23", "004": "10.00"}},
+        {"S21.G00.79": {"001": "23", "004": "0.00"}},
+    ),
     "S21.G00.13.004/CCH-12": (
         {"S21.G00.13": {"004": "2025"}},
         {"S21.G00.13": {"002": "01", "004": "2025"}},
@@ -791,7 +816,11 @@ def _address_cases() -> None:
             rid[11:]: r.label.lower() for rid, r in CAT.rubrics.items() if rid.startswith(block)
         }
         postal = next((f for f, label in fields.items() if label.startswith("code postal")), "")
-        if rule.startswith("Il est interdit de renseigner la rubrique"):
+        if "commencer par" in rule:
+            CASES.setdefault(cid, ({block: {fld: "3ABC"}}, {block: {fld: "1ABC"}}))
+        elif "espace" in rule and "temporaire" in rule:
+            CASES.setdefault(cid, ({block: {fld: "1A BC"}}, {block: {fld: "1ABC"}}))
+        elif rule.startswith("Il est interdit de renseigner la rubrique"):
             after = rule.split("avec la valeur", 1)[1].strip().lstrip("«'\" ")
             placeholder = after.split("'")[0].split("»")[0].split('"')[0].strip()
             CASES.setdefault(cid, ({block: {fld: placeholder}}, {block: {fld: "A1"}}))
