@@ -803,6 +803,38 @@ CHECKS: dict[str, Check] = {
         ),
     ),
     "S21.G00.40.022/CCH-11": forbidden_value("S21.G00.40.022", "99"),
+    "S21.G00.40.008/CCH-11": forbidden_value(
+        "S21.G00.40.008", "81", when=ne("S21.G00.40.007", "02", "92")
+    ),
+    "S21.G00.40.008/CCH-12": forbidden_value(
+        "S21.G00.40.008", "70", when=ne("S21.G00.40.007", "02", "92")
+    ),
+    "S21.G00.40.008/CCH-13": forbidden_value(
+        "S21.G00.40.008", "80", when=ne("S21.G00.40.007", "01", "82", "91")
+    ),
+    "S21.G00.40.008/CCH-16": forbidden_value(
+        "S21.G00.40.008", "71", when=ne("S21.G00.40.007", "02", "03", "92")
+    ),
+    "S21.G00.40.027/CCH-12": lambda n, e: (
+        (c := value(n, e, "S21.G00.40.033")) is not None
+        and not c.startswith("C")
+        and value(n, e, "S21.G00.40.027") is None
+    ),
+    "S21.G00.40.029/CCH-11": allowed_values(
+        "S21.G00.40.008", ("81",), when=eq("S21.G00.40.029", "05")
+    ),
+    "S21.G00.40.030/CCH-11": required_iff("S21.G00.40.030", eq("S21.G00.40.029", "03", "04")),
+    "S21.G00.40.046/CCH-11": required(
+        "S21.G00.40.046", when=eq("S21.G00.40.007", "03", "53", "54")
+    ),
+    "S21.G00.40.050/CCH-11": forbidden("S21.G00.40.050", when=ne("S21.G00.40.007", "02", "10")),
+    "S21.G00.40.054/CCH-11": required_iff("S21.G00.40.054", eq("S21.G00.40.053", "02")),
+    "S21.G00.40.066/CCH-11": required_iff("S21.G00.40.066", eq("S21.G00.40.007", "20", "21")),
+    "S21.G00.40.075/CCH-11": forbidden("S21.G00.40.075", when=ne("S21.G00.40.020", "136")),
+    # Only in a signalement DPAE (nature 10), as the rule says.
+    "S21.G00.40.082/CCH-11": required(
+        "S21.G00.40.082", when=all_of(eq("S21.G00.40.007", "01", "09"), nature("10"))
+    ),
     "S21.G00.40.008/CCH-14": forbidden_value(
         "S21.G00.40.008", "64", "65", when=ne("S21.G00.40.007", "01", "02", "03", "08", "91", "92")
     ),
