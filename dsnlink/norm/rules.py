@@ -432,15 +432,9 @@ def unique_pair_among_siblings(a: str, b: str, scope: bytes) -> Check:
     return _needs(check, a, b)
 
 
-def at_most(target: str, limit: str) -> Check:
-    """The amount `target` ≤ `limit`."""
-    bound = Decimal(limit)
-
-    def check(n: Node, e: Env) -> bool:
-        amount = _amount(value(n, e, target))
-        return amount is not None and amount > bound
-
-    return _needs(check, target)
+def either(*checks: Check) -> Check:
+    """Broken when one of `checks` is (a rule the text states as two comparisons)."""
+    return lambda n, e: any(check(n, e) for check in checks)
 
 
 def _establishment_siret(n: Node, e: Env) -> str | None:
@@ -661,7 +655,10 @@ def gross_pay_has_base_03(n: Node, e: Env) -> Iterator[Node]:
 
 # -- the table ----------------------------------------------------------------------------------
 
-NIR_IS_SET = present("S21.G00.30.001")
+# Conditions built once (a check must never build templates while it runs).
+PAYS_DGFIP = eq("S21.G00.20.001", "DGFIP")
+PAID_BY_ANOTHER_ESTABLISHMENT = eq("S21.G00.20.010", "06")
+NO_PAS_RATE = eq("S21.G00.50.007", "99")
 APPRENTICESHIPS = frozenset({b"64", b"65", b"81"})
 PAS_TYPES_WITH_TAUX = (
     "001",
@@ -726,16 +723,13 @@ CHECKS: dict[str, Check] = {
     # Versement OPS, bordereau, cotisation agrégée
     "S21.G00.20.003/CCH-12": forbidden("S21.G00.20.003", when=other_payer),
     "S21.G00.20.004/CCH-12": forbidden("S21.G00.20.004", when=other_payer),
-    "S21.G00.20.005/CCH-13": lambda n, e: (
-        bool(eq("S21.G00.20.001", "DGFIP")(n, e))
-        and at_most("S21.G00.20.005", "999999999.00")(n, e)
-    ),
+    "S21.G00.20.005/CCH-13": not_more_than("S21.G00.20.005", "999999999.00", when=PAYS_DGFIP),
     "S21.G00.20.010/SIG-14": allowed_values("S21.G00.20.010", ("06",), when=other_payer),
     "S21.G00.20.012/CCH-12": lambda n, e: (
-        bool(eq("S21.G00.20.010", "06")(n, e)) and not other_payer(n, e)
+        bool(PAID_BY_ANOTHER_ESTABLISHMENT(n, e)) and not other_payer(n, e)
     ),
     "S21.G00.20.012/CCH-14": lambda n, e: (
-        bool(eq("S21.G00.20.001", "DGFIP")(n, e))
+        bool(PAYS_DGFIP(n, e))
         and (p := value(n, e, "S21.G00.20.012")) is not None
         and (s := value(n, e, "S21.G00.06.001")) is not None
         and p[:9] != s
@@ -885,7 +879,7 @@ CHECKS: dict[str, Check] = {
     "S21.G00.50.003/CCH-11": unique_among_siblings("S21.G00.50.003", INDIVIDUAL),
     "S21.G00.50.003/CCH-12": required_when_several("S21.G00.50.003", INDIVIDUAL),
     "S21.G00.50.007/CCH-11": lambda n, e: (
-        eq("S21.G00.50.007", "99")(n, e)
+        bool(NO_PAS_RATE(n, e))
         and any(
             (a := _amount(value(n, e, r))) is not None and a != 0
             for r in ("S21.G00.50.006", "S21.G00.50.009")
@@ -963,9 +957,9 @@ CHECKS: dict[str, Check] = {
     "S21.G00.60.006/CCH-12": date_cmp("S21.G00.60.006", ">=", "S21.G00.60.005"),
     "S21.G00.60.007/CCH-11": required("S21.G00.60.007", when=eq("S21.G00.60.004", "01")),
     "S21.G00.60.008/CCH-11": required("S21.G00.60.008", when=eq("S21.G00.60.004", "01")),
-    "S21.G00.60.010/CCH-11": lambda n, e: (
-        date_cmp("S21.G00.60.010", ">=", "S21.G00.40.001")(n, e)
-        or date_cmp("S21.G00.60.010", ">=", "S21.G00.60.002")(n, e)
+    "S21.G00.60.010/CCH-11": either(
+        date_cmp("S21.G00.60.010", ">=", "S21.G00.40.001"),
+        date_cmp("S21.G00.60.010", ">=", "S21.G00.60.002"),
     ),
     "S21.G00.60.012/SIG-14": date_cmp("S21.G00.60.012", ">=", "S21.G00.40.001"),
     "S21.G00.60.002/CCH-18": date_cmp(
@@ -977,9 +971,9 @@ CHECKS: dict[str, Check] = {
     ),
     "S21.G00.62.001/CCH-11": date_cmp("S21.G00.62.001", ">", "S21.G00.62.004"),
     "S21.G00.62.002/CCH-13": forbidden_value("S21.G00.62.002", "099", when=not_(nature("01"))),
-    "S21.G00.62.003/CCH-11": lambda n, e: (
-        date_cmp("S21.G00.62.003", ">=", "S21.G00.40.001")(n, e)
-        or date_cmp("S21.G00.62.003", "<=", "S21.G00.62.001")(n, e)
+    "S21.G00.62.003/CCH-11": either(
+        date_cmp("S21.G00.62.003", ">=", "S21.G00.40.001"),
+        date_cmp("S21.G00.62.003", "<=", "S21.G00.62.001"),
     ),
     "S21.G00.62.003/CCH-12": required(
         "S21.G00.62.003",
@@ -1044,11 +1038,9 @@ CHECKS: dict[str, Check] = {
     "S21.G00.62.002/CCH-14": forbidden_value(
         "S21.G00.62.002", "116", when=ne("S21.G00.40.020", "136")
     ),
-    "S21.G00.62.006/CCH-15": lambda n, e: (
-        date_cmp("S21.G00.62.006", ">=", "S21.G00.40.001")(n, e)
-        or date_cmp("S21.G00.62.006", "<=", "S21.G00.62.001", when=ne("S21.G00.62.002", "099"))(
-            n, e
-        )
+    "S21.G00.62.006/CCH-15": either(
+        date_cmp("S21.G00.62.006", ">=", "S21.G00.40.001"),
+        date_cmp("S21.G00.62.006", "<=", "S21.G00.62.001", when=ne("S21.G00.62.002", "099")),
     ),
     "S21.G00.62.011/CCH-11": required_iff("S21.G00.62.011", eq("S21.G00.62.002", "026")),
     "S21.G00.62.018/CCH-11": required_iff("S21.G00.62.018", eq("S21.G00.62.002", "114")),
@@ -1242,9 +1234,21 @@ def _postal_xor_abroad(postal: str, country: str, abroad: str) -> Check:
     return _needs(check, postal)
 
 
+_COMPILED: dict[int, tuple[Catalogue, list[Rule]]] = {}
+
+
 def rules_for(catalogue: Catalogue) -> list[Rule]:
     """Every rule this validator runs for a catalogue: listed or derived, and whose id the
-    catalogue holds (a control the norm dropped is not run)."""
+    catalogue holds (a control the norm dropped is not run). Built once per catalogue."""
+    known = _COMPILED.get(id(catalogue))
+    if known is not None and known[0] is catalogue:
+        return known[1]
+    rules = _build_rules(catalogue)
+    _COMPILED[id(catalogue)] = (catalogue, rules)
+    return rules
+
+
+def _build_rules(catalogue: Catalogue) -> list[Rule]:
     rules: list[Rule] = []
     checks = {**derived_checks(catalogue), **CHECKS}
     for cid, check in sorted(checks.items()):

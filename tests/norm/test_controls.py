@@ -881,3 +881,23 @@ def test_dpae_only_control_does_not_apply_to_a_monthly_dsn() -> None:
     rule = RULES["S21.G00.40.082/CCH-11"]
     assert broken(rule, {C40: {"007": "01"}}, "10")
     assert not broken(rule, {C40: {"007": "01"}}, "01")
+
+
+def test_validating_builds_no_template_memory_stays_flat() -> None:
+    """Checks must not build templates while they run: the registries would grow with the file."""
+    from dsnlink.norm import rules
+    from dsnlink.norm.sample import sample_bytes
+    from dsnlink.norm.service import validate_stream
+
+    data = sample_bytes(
+        employees=40,
+        month="2026-03",
+        seed=1,
+        situations=frozenset({"sick-leave", "prevoyance", "second-contract", "apprentice"}),
+    )
+    validate_stream([data])
+    sizes = (len(rules.NEEDS), len(rules.NEEDS_ANY), len(rules.GATES))
+    spoiled = data.replace(b"S21.G00.50.007,'01'", b"S21.G00.50.007,'99'")
+    validate_stream([spoiled])
+    validate_stream([data])
+    assert (len(rules.NEEDS), len(rules.NEEDS_ANY), len(rules.GATES)) == sizes
