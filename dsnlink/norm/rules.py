@@ -593,6 +593,60 @@ def only_component_23(n: Node, e: Env) -> Iterator[Node]:
         yield from (c for c in components if c.values.get(b"001") == b"23")
 
 
+def too_many_trailing_nines(rubric: str) -> Check:
+    """More than five 9s at the end of a NIR."""
+    key = _key(rubric)
+
+    def check(n: Node, e: Env) -> bool:
+        v = raw(n, e, key)
+        return v is not None and len(v) - len(v.rstrip(b"9")) > 5
+
+    return _needs(check, rubric)
+
+
+def ntt_holds_siren(rubric: str) -> Check:
+    """A temporary number's characters 2 to 10 are the declaration's SIREN (S21.G00.06.001)."""
+    key = _key(rubric)
+
+    def check(n: Node, e: Env) -> bool:
+        v = raw(n, e, key)
+        return v is not None and e.siren is not None and v[1:10].decode("latin-1") != e.siren
+
+    return _needs(check, rubric)
+
+
+def all_or_none(*rubrics: str) -> Check:
+    """The rubrics are all present or all absent."""
+    keys = tuple(_key(r) for r in rubrics)
+
+    def check(n: Node, e: Env) -> bool:
+        present_count = sum(raw(n, e, k) is not None for k in keys)
+        return 0 < present_count < len(keys)
+
+    NEEDS_ANY[check] = rubrics
+    return check
+
+
+def siren_key_ok(value: str) -> bool:
+    return value.isdigit() and len(value) == 9 and _luhn(value)
+
+
+def siret_key_ok(value: str) -> bool:
+    return (
+        value.isdigit()
+        and len(value) == 14
+        and (_luhn(value) or (value[:9] == "356000000" and sum(map(int, value)) % 5 == 0))
+    )
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
 # -- scans: controls checked at an ancestor's close, over its subtree -----------------------------
 
 Scan = Callable[[Node, Env], Iterator[Node]]
@@ -707,6 +761,35 @@ CHECKS: dict[str, Check] = {
     "S21.G00.40.029/SIG-12": required("S21.G00.40.029", when=eq("S21.G00.11.017", "02", "03")),
     "S21.G00.40.043/SIG-11": required_iff("S21.G00.40.043", ne("S21.G00.40.040", "999ZZ")),
     "S21.G00.79.001/SIG-19": zero("S21.G00.79.004", when=eq("S21.G00.79.001", "23")),
+    "S21.G00.85.001/CCH-11": lambda n, e: (
+        n.values.get(b"010") == b"01"
+        and (v := n.get("001")) is not None
+        and not siren_key_ok(v[:9])
+    ),
+    "S21.G00.85.001/CCH-12": lambda n, e: (
+        n.values.get(b"010") == b"01" and (v := n.get("001")) is not None and not siret_key_ok(v)
+    ),
+    "S21.G00.85.002/CCH-11": required("S21.G00.85.002", when=eq("S21.G00.85.010", "01")),
+    "S21.G00.85.011/CCH-11": required("S21.G00.85.011", when=not_(present("S21.G00.85.006"))),
+    "S89.G00.32.003/CCH-11": all_or_none("S89.G00.32.002", "S89.G00.32.003"),
+    "S89.G00.32.006/CCH-11": all_or_none("S89.G00.32.004", "S89.G00.32.005", "S89.G00.32.006"),
+    "S89.G00.32.017/CCH-11": year_not_after_declared("S89.G00.32.017"),
+    "S89.G00.67.005/CCH-11": year_not_after_declared("S89.G00.67.005"),
+    "S89.G00.87.004/CCH-11": required("S89.G00.87.004", when=eq("S89.G00.87.001", "02")),
+    "S89.G00.87.005/CCH-11": required_iff("S89.G00.87.005", eq("S89.G00.87.001", "02")),
+    "S89.G00.87.006/CCH-11": required_iff("S89.G00.87.006", eq("S89.G00.87.001", "02")),
+    "S89.G00.88.005/CCH-11": required_iff("S89.G00.88.005", eq("S89.G00.88.001", "02")),
+    "S89.G00.88.006/CCH-11": required_iff("S89.G00.88.006", eq("S89.G00.88.001", "02")),
+    "S89.G00.88.007/CCH-11": required_iff("S89.G00.88.007", eq("S89.G00.88.001", "02")),
+    "S89.G00.91.006/CCH-11": lambda n, e: (
+        (nir := n.get("001")) is not None
+        and (born := n.get("006")) is not None
+        and len(born) == 8
+        and nir[1:] != "9" * 12
+        and nir[1:3] != born[6:8]
+    ),
+    "S89.G00.91.006/CCH-12": birth_year_in_range("S89.G00.91.006"),
+    "S89.G00.91.019/CCH-11": birth_department_allowed("S89.G00.91.019", "S89.G00.91.006"),
     "S21.G00.13.004/CCH-12": lambda n, e: (
         b"004" in n.values and b"001" not in n.values and b"002" not in n.values
     ),
@@ -1134,6 +1217,13 @@ SCANS: dict[str, tuple[bytes, Scan]] = {
 
 # Controls implemented in the validator's own code (keys, NIR, declaration, envoi).
 _MONTH_END_MESSAGE = "dernier jour civil du mois principal déclaré"
+# "Si le « Numéro d'inscription au répertoire - X » n'est pas renseigné, le « Numéro technique
+# temporaire - Y » doit obligatoirement être renseigné."
+_NIR_OR_NTT = re.compile(
+    r"Si le [«\"]\s*Numéro d'inscription au répertoire - (S\d\d\.G\d\d\.\d\d\.\d\d\d)\s*[»\"] "
+    r"n'est pas renseigné, le [«\"]\s*Numéro technique temporaire - "
+    r"(S\d\d\.G\d\d\.\d\d\.\d\d\d)\s*[»\"] doit obligatoirement être renseigné"
+)
 # Controls the validator checks as it reads the line (dsnlink/norm/service.py), not derived here.
 CHECKED_BY_HOOKS = frozenset({"S21.G00.30.020/CSL-11", "S21.G00.30.020/CSL-12"})
 # "… avec la valeur 'ZZ9'. Cette valeur ne peut être utilisée qu'en bloc Changements …"
@@ -1202,6 +1292,33 @@ def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
             found[cid] = ntt_starts_with_1_or_2(rubric)
         elif "espace" in rule and "numéro technique temporaire" in rule and family == "CSL":
             found[cid] = ntt_without_space(rubric)
+        elif (
+            family == "CCH"
+            and "1999999999999" in rule
+            and "2999999999999" in rule
+            and (rubric != "S21.G00.30.001" and rubric in rule)
+        ):
+            found[cid] = forbidden_value(rubric, "1999999999999", "2999999999999")
+        elif (
+            family == "CCH"
+            and "cinq caractères « 9 »" in rule
+            and rubric != "S21.G00.30.001"
+            and rubric in rule
+        ):
+            found[cid] = too_many_trailing_nines(rubric)
+        elif (
+            family == "CCH"
+            and "de la 2ème à la 10ème position" in rule
+            and "SIREN" in rule
+            and (rubric != "S21.G00.30.020")
+        ):
+            found[cid] = ntt_holds_siren(rubric)
+        elif (
+            (ids := _NIR_OR_NTT.search(rule)) is not None
+            and family == "CCH"
+            and (rubric != "S21.G00.30.020")
+        ):
+            found[cid] = required(ids.group(2), when=not_(present(ids.group(1))))
         elif rule.startswith("La localité est obligatoire si le code postal"):
             postal = _sibling(catalogue, rubric, "code postal")
             if postal is not None:

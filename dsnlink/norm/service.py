@@ -575,6 +575,7 @@ class _Validator:
             env = self.env
             env.nature = env.type = None
             env.built = None
+            env.siren = None
             env.set_month(None)
             self.declaration_count += 1
             if len(self.report.declarations) < MAX_DECLARATIONS:
@@ -714,6 +715,7 @@ class _Validator:
 
     def _h_siren(self, rid: str, value: str, lineno: int) -> None:
         self.context["S21.G00.06.001"] = value
+        self.env.siren = value
         if self.decl is not None:
             self.decl.summary.siren = value
 

@@ -64,6 +64,7 @@ class Env:
     type: str | None = None
     month: date | None = None  # first day of the main declared month (S20.G00.05.005)
     built: date | None = None  # S20.G00.05.007, the date the declaration was built
+    siren: str | None = None  # S21.G00.06.001, the company of the declaration
     month_end: date | None = None  # last day of the main declared month
     next_month_end: date | None = None  # last day of the month after it
 

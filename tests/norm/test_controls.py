@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 from dsnlink.norm.catalogue import SUPPORTED_VERSIONS, get_catalogue_or_raise
+from dsnlink.norm.rules import _NIR_OR_NTT as NIR_OR_NTT
 from dsnlink.norm.rules import Rule, derived_checks, rules_for
 from dsnlink.norm.tree import Env, Node
 
@@ -40,7 +41,7 @@ def broken(rule: Rule, blocks: Blocks, nature: str = "01") -> bool:
         for b in ancestors
         if b in blocks
     ]
-    env = Env(stack, nature=nature, type="01", month=JAN, built=date(2026, 2, 5))
+    env = Env(stack, nature=nature, type="01", month=JAN, built=date(2026, 2, 5), siren=SIREN)
     occurrences = blocks[target]
     if isinstance(occurrences, dict):
         occurrences = [occurrences]
@@ -71,6 +72,7 @@ def broken(rule: Rule, blocks: Blocks, nature: str = "01") -> bool:
     return any(True for _ in rule.scan(node, env))
 
 
+SIREN = "732829320"
 INDIV = {"006": "15071985"}
 ESTAB: Blocks = {"S21.G00.06": {"001": "732829320"}, "S21.G00.11": {"001": "00074"}}
 C40 = "S21.G00.40"
@@ -578,6 +580,65 @@ CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
     "S21.G00.40.066/CCH-11": ({C40: {"007": "20"}}, {C40: {"007": "20", "066": "01"}}),
     "S21.G00.40.075/CCH-11": ({C40: {"020": "200", "075": "A"}}, {C40: {"020": "136", "075": "A"}}),
     "S21.G00.40.082/CCH-11": ({C40: {"007": "01"}}, {C40: {"007": "01", "082": "60"}}, "10"),
+    "S21.G00.85.001/CCH-11": (
+        {"S21.G00.85": {"001": "73282932100074", "010": "01"}},
+        {"S21.G00.85": {"001": "73282932100074", "010": "02"}},
+    ),
+    "S21.G00.85.001/CCH-12": (
+        {"S21.G00.85": {"001": "73282932000075", "010": "01"}},
+        {"S21.G00.85": {"001": "73282932000074", "010": "01"}},
+    ),
+    "S21.G00.85.002/CCH-11": (
+        {"S21.G00.85": {"010": "01"}},
+        {"S21.G00.85": {"010": "01", "002": "6201Z"}},
+    ),
+    "S21.G00.85.011/CCH-11": ({"S21.G00.85": {"001": "X"}}, {"S21.G00.85": {"006": "DE"}}),
+    "S89.G00.32.003/CCH-11": (
+        {"S89.G00.32": {"002": "DUPONT"}},
+        {"S89.G00.32": {"002": "DUPONT", "003": "JEAN"}},
+    ),
+    "S89.G00.32.006/CCH-11": (
+        {"S89.G00.32": {"004": SIREN, "005": "00074"}},
+        {"S89.G00.32": {"004": SIREN, "005": "00074", "006": "ACME"}},
+    ),
+    "S89.G00.32.017/CCH-11": ({"S89.G00.32": {"017": "2027"}}, {"S89.G00.32": {"017": "2026"}}),
+    "S89.G00.67.005/CCH-11": ({"S89.G00.67": {"005": "2027"}}, {"S89.G00.67": {"005": "2025"}}),
+    "S89.G00.87.004/CCH-11": (
+        {"S89.G00.87": {"001": "02"}},
+        {"S89.G00.87": {"001": "02", "004": "10.00"}},
+    ),
+    "S89.G00.87.005/CCH-11": (
+        {"S89.G00.87": {"001": "01", "005": "01012025"}},
+        {"S89.G00.87": {"001": "02", "005": "01012025"}},
+    ),
+    "S89.G00.87.006/CCH-11": (
+        {"S89.G00.87": {"001": "02"}},
+        {"S89.G00.87": {"001": "02", "006": "01012026"}},
+    ),
+    "S89.G00.88.005/CCH-11": (
+        {"S89.G00.88": {"001": "02"}},
+        {"S89.G00.88": {"001": "02", "005": "10.00"}},
+    ),
+    "S89.G00.88.006/CCH-11": (
+        {"S89.G00.88": {"001": "01", "006": "01012025"}},
+        {"S89.G00.88": {"001": "02", "006": "01012025"}},
+    ),
+    "S89.G00.88.007/CCH-11": (
+        {"S89.G00.88": {"001": "02"}},
+        {"S89.G00.88": {"001": "02", "007": "01012026"}},
+    ),
+    "S89.G00.91.006/CCH-11": (
+        {"S89.G00.91": {"001": "1860775123456", "006": "15071985"}},
+        {"S89.G00.91": {"001": "1850775123456", "006": "15071985"}},
+    ),
+    "S89.G00.91.006/CCH-12": (
+        {"S89.G00.91": {"006": "15071906"}},
+        {"S89.G00.91": {"006": "15071907"}},
+    ),
+    "S89.G00.91.019/CCH-11": (
+        {"S89.G00.91": {"006": "01011960", "019": "2B"}},
+        {"S89.G00.91": {"006": "01011980", "019": "2B"}},
+    ),
     "S21.G00.13.004/CCH-12": (
         {"S21.G00.13": {"004": "2025"}},
         {"S21.G00.13": {"002": "01", "004": "2025"}},
@@ -829,7 +890,21 @@ def _address_cases() -> None:
             rid[11:]: r.label.lower() for rid, r in CAT.rubrics.items() if rid.startswith(block)
         }
         postal = next((f for f, label in fields.items() if label.startswith("code postal")), "")
-        if "commencer par" in rule:
+        nir_or_ntt = NIR_OR_NTT.search(rule)
+        if "1999999999999" in rule:
+            CASES.setdefault(
+                cid, ({block: {fld: "1999999999999"}}, {block: {fld: "1850775123456"}})
+            )
+        elif "cinq caractères « 9 »" in rule:
+            CASES.setdefault(
+                cid, ({block: {fld: "1850775999999"}}, {block: {fld: "1850775199999"}})
+            )
+        elif "2ème à la 10ème position" in rule:
+            CASES.setdefault(cid, ({block: {fld: "1123456789XY"}}, {block: {fld: f"1{SIREN}XY"}}))
+        elif nir_or_ntt is not None:
+            ntt = nir_or_ntt.group(2)[11:]
+            CASES.setdefault(cid, ({block: {}}, {block: {ntt: f"1{SIREN}XY"}}))
+        elif "commencer par" in rule:
             CASES.setdefault(cid, ({block: {fld: "3ABC"}}, {block: {fld: "1ABC"}}))
         elif "espace" in rule and "temporaire" in rule:
             CASES.setdefault(cid, ({block: {fld: "1A BC"}}, {block: {fld: "1ABC"}}))
