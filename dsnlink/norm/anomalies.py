@@ -138,11 +138,39 @@ def calendar_control_ids(catalogue: Catalogue) -> dict[str, str]:
     return found
 
 
-def implemented_ids(catalogue: Catalogue) -> frozenset[str]:
+def checked_ids(catalogue: Catalogue) -> frozenset[str]:
     """Control ids of the catalogue this validator checks (code, rule table, derived rules)."""
     coded = frozenset(KEY_CONTROLS) | RULE_CONTROLS
     found = coded | frozenset(calendar_control_ids(catalogue).values()) | rule_ids(catalogue)
     return frozenset(cid for cid in found if cid in catalogue.messages)
+
+
+def implemented_ids(catalogue: Catalogue) -> frozenset[str]:
+    """The checked control ids and their twins (see `twin_ids`)."""
+    checked = checked_ids(catalogue)
+    return checked | frozenset(twin_ids(catalogue, checked))
+
+
+def twin_ids(catalogue: Catalogue, checked: frozenset[str]) -> dict[str, str]:
+    """Controls the cahier lists again under another rubric of the same block, with the same
+    number, whose text the extraction cut: id -> the checked control they repeat. The check
+    runs once and reports under the full control's id."""
+    twins: dict[str, str] = {}
+    by_block: dict[tuple[str, str], list[str]] = {}
+    for cid in checked:
+        rubric, number = cid.split("/", 1)
+        by_block.setdefault((rubric[:10], number), []).append(cid)
+    for cid, msg in catalogue.messages.items():
+        if cid in checked or msg.message.strip():
+            continue
+        rubric, number = cid.split("/", 1)
+        rule = " ".join(msg.rule.split())
+        for other in sorted(by_block.get((rubric[:10], number), ())):
+            full = " ".join(catalogue.messages[other].rule.split())
+            if len(full) > len(rule) and full.startswith(rule):
+                twins[cid] = other
+                break
+    return twins
 
 
 def not_checked_ids(catalogue: Catalogue) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dsnlink.norm.anomalies import implemented_ids
+from dsnlink.norm.anomalies import checked_ids, twin_ids
 from dsnlink.norm.catalogue import Catalogue
 
 
@@ -82,13 +82,18 @@ EXTERNAL_DOCUMENT_WORDS = ("paragraphe 4.4.14", "se référer au principe", "éd
 RECEPTION_WORDS = ("date de dépôt", "date de réception", "réception du fichier", "date du dépôt")
 
 
-def classify(catalogue: Catalogue, cid: str, done: frozenset[str]) -> ControlCoverage:
+def classify(
+    catalogue: Catalogue, cid: str, done: frozenset[str], twins: dict[str, str] | None = None
+) -> ControlCoverage:
+    twins = twins or {}
     family = cid.split("/", 1)[1][:3]
     category = "non-bloquant" if family == "SIG" else "bloquant"
     msg = catalogue.messages[cid]
     text = f"{msg.rule} {msg.message}".lower()
     if cid in done:
-        return ControlCoverage(cid, family, category, ControlState.IMPLEMENTED, "")
+        twin = twins.get(cid)
+        detail = f"checked and reported as {twin} (same control, its text cut here)" if twin else ""
+        return ControlCoverage(cid, family, category, ControlState.IMPLEMENTED, detail)
     if family == "CID":
         detail = "the ids of declarations the platform received earlier"
         return ControlCoverage(cid, family, category, ControlState.HISTORY, detail)
@@ -123,8 +128,10 @@ def classify(catalogue: Catalogue, cid: str, done: frozenset[str]) -> ControlCov
 
 def coverage(catalogue: Catalogue) -> list[ControlCoverage]:
     """Every control id of the catalogue with its state, in id order."""
-    done = implemented_ids(catalogue)
-    return [classify(catalogue, cid, done) for cid in sorted(catalogue.messages)]
+    checked = checked_ids(catalogue)
+    twins = twin_ids(catalogue, checked)
+    done = checked | frozenset(twins)
+    return [classify(catalogue, cid, done, twins) for cid in sorted(catalogue.messages)]
 
 
 def summary(rows: list[ControlCoverage]) -> dict[str, dict[str, int]]:

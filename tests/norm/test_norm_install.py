@@ -131,6 +131,11 @@ def test_coverage_states() -> None:
     assert "NAF" in rows["S21.G00.06.003/CRE-11"].detail
     assert rows["S21.G00.40.017/CRE-11"].detail.startswith("collective agreements (IDCC")
     assert rows["S20.G00.05.002/CCH-11"].state is ControlState.HISTORY
+    # A control repeated under another rubric with its text cut is checked once, as its twin.
+    twin = rows["S21.G00.20.011/CCH-12"]
+    assert twin.state is ControlState.IMPLEMENTED
+    assert "S21.G00.20.012/CCH-12" in twin.detail
+    assert rows["S21.G00.20.012/CCH-12"].detail == ""
     assert all(
         r.state is not ControlState.IMPLEMENTED
         for r in rows.values()
