@@ -707,12 +707,175 @@ def gross_pay_has_base_03(n: Node, e: Env) -> Iterator[Node]:
                 return
 
 
+def _children(n: Node, block: bytes) -> list[Node]:
+    return [c for c in n.children or () if c.block == block]
+
+
+def base_31_has_component(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.79.001/CCH-11: a base 31 (prévoyance) has at least one component (S21.G00.79)."""
+    if n.values.get(b"001") == b"31" and not _children(n, b"S21.G00.79"):
+        yield n
+
+
+def component_23_means_no_contribution(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.79.001/CCH-13: with a component 23 (none in the payroll), the base's
+    contributions (S21.G00.81.004) are 0."""
+    if any(c.values.get(b"001") == b"23" for c in _children(n, b"S21.G00.79")):
+        for c in _children(n, b"S21.G00.81"):
+            amount = _amount((c.values.get(b"004") or b"").decode("latin-1") or None)
+            if amount is not None and amount != 0:
+                yield c
+
+
+def ircantec_base_has_contribution(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.81.001/CCH-11: a base 28 (IRCANTEC) carries a contribution 060 or 061."""
+    if n.values.get(b"001") == b"28" and not any(
+        c.values.get(b"001") in (b"060", b"061") for c in _children(n, b"S21.G00.81")
+    ):
+        yield n
+
+
+def base_31_has_one_059(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.81.001/CCH-15: a base 31 carries one and only one contribution 059."""
+    if n.values.get(b"001") == b"31":
+        found = [c for c in _children(n, b"S21.G00.81") if c.values.get(b"001") == b"059"]
+        if len(found) != 1:
+            yield found[1] if len(found) > 1 else n
+
+
+def _affiliations(individual: Node) -> set[bytes]:
+    return {
+        a.values.get(b"012") or b""
+        for contract in _children(individual, b"S21.G00.40")
+        for a in _children(contract, b"S21.G00.70")
+    }
+
+
+def base_31_names_an_affiliation(n: Node, e: Env) -> bool:
+    """S21.G00.78.005/CCH-11: a base 31, and only a base 31, names one of the individual's
+    affiliations (S21.G00.70.012)."""
+    affiliation = n.values.get(b"005")
+    if n.values.get(b"001") != b"31":
+        return affiliation is not None
+    individual = e.ancestor(INDIVIDUAL)
+    if affiliation is None:
+        return True
+    return individual is not None and affiliation not in _affiliations(individual)
+
+
+def each_affiliation_has_base_31(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.78.001/CCH-13: in a DSN mensuelle, each affiliation of the individual has a
+    base 31 naming it."""
+    if e.nature != "01":
+        return
+    named = {
+        b.values.get(b"005")
+        for payment in _children(n, b"S21.G00.50")
+        for b in _children(payment, b"S21.G00.78")
+        if b.values.get(b"001") == b"31"
+    }
+    for contract in _children(n, b"S21.G00.40"):
+        for a in _children(contract, b"S21.G00.70"):
+            if a.values.get(b"012") not in named:
+                yield a
+
+
+def reference_is_an_adhesion(n: Node, e: Env) -> bool:
+    """S21.G00.82.005/CCH-14: the reference names an adhesion (S21.G00.15.005)."""
+    code = n.get("002")
+    if code is None or not code.isdigit():
+        return False
+    c = int(code)
+    if not (1 <= c <= 20 or 36 <= c <= 40 or c in (46, 90)):
+        return False
+    establishment = e.ancestor(b"S21.G00.11")
+    adhesions = (
+        {a.values.get(b"005") for a in _children(establishment, b"S21.G00.15")}
+        if establishment is not None
+        else set()
+    )
+    return n.values.get(b"005") not in adhesions
+
+
+def payment_is_sum_of_components(n: Node, e: Env) -> bool:
+    """S21.G00.20.005/CCH-12: a payment with components (S21.G00.55, which only prévoyance
+    payments carry) equals their sum, or 0 when the sum is negative."""
+    components = _children(n, b"S21.G00.55")
+    amount = _amount(n.get("005"))
+    if not components or amount is None:
+        return False
+    total = Decimal(0)
+    for c in components:
+        part = _amount(c.get("001"))
+        if part is None:
+            return False
+        total += part
+    return amount != max(total, Decimal(0))
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 # Conditions built once (a check must never build templates while it runs).
 PAYS_DGFIP = eq("S21.G00.20.001", "DGFIP")
 PAID_BY_ANOTHER_ESTABLISHMENT = eq("S21.G00.20.010", "06")
 NO_PAS_RATE = eq("S21.G00.50.007", "99")
+CONTRIBUTIONS_NEXT_MONTH = frozenset(
+    c.encode()
+    for c in (
+        "001",
+        "002",
+        "003",
+        "004",
+        "005",
+        "006",
+        "007",
+        "009",
+        "010",
+        "011",
+        "012",
+        "017",
+        "018",
+        "019",
+        "020",
+        "036",
+        "037",
+        "038",
+        "039",
+        "040",
+        "046",
+        "090",
+    )
+)
+CONTRIBUTIONS_THIS_MONTH = frozenset(
+    c.encode()
+    for c in (
+        "021",
+        "022",
+        "023",
+        "024",
+        "025",
+        "026",
+        "027",
+        "028",
+        "029",
+        "030",
+        "031",
+        "032",
+        "033",
+        "034",
+        "035",
+        "041",
+        "042",
+        "043",
+        "044",
+        "045",
+        "047",
+        "048",
+        "049",
+        "050",
+        "054",
+    )
+)
 APPRENTICESHIPS = frozenset({b"64", b"65", b"81"})
 PAS_TYPES_WITH_TAUX = (
     "001",
@@ -790,6 +953,53 @@ CHECKS: dict[str, Check] = {
     ),
     "S89.G00.91.006/CCH-12": birth_year_in_range("S89.G00.91.006"),
     "S89.G00.91.019/CCH-11": birth_department_allowed("S89.G00.91.019", "S89.G00.91.006"),
+    "S21.G00.20.005/CCH-12": payment_is_sum_of_components,
+    "S21.G00.20.012/CCH-13": forbidden(
+        "S21.G00.20.012", when=all_of(PAYS_DGFIP, eq("S21.G00.20.010", "05"))
+    ),
+    "S21.G00.55.005/CCH-11": forbidden(
+        "S21.G00.55.005",
+        when=not_(period_before_declared_month("S21.G00.20.006", "S21.G00.20.007")),
+    ),
+    "S21.G00.78.005/CCH-11": base_31_names_an_affiliation,
+    "S21.G00.79.001/CCH-12": allowed_values(
+        "S21.G00.79.001",
+        (*(f"{c}" for c in range(10, 22)), "23", "24"),
+        when=eq("S21.G00.78.001", "31"),
+    ),
+    "S21.G00.79.001/CCH-14": forbidden_value(
+        "S21.G00.79.001", "01", when=ne("S21.G00.78.001", "03", "19")
+    ),
+    "S21.G00.81.001/CCH-16": required_all(
+        ("S21.G00.81.003", "S21.G00.81.004"), when=eq("S21.G00.81.001", "018", "106")
+    ),
+    "S21.G00.81.002/CCH-11": forbidden("S21.G00.81.002", when=eq("S21.G00.81.001", "059")),
+    "S21.G00.81.003/CCH-11": required("S21.G00.81.003", when=eq("S21.G00.81.001", "060", "061")),
+    "S21.G00.81.003/CCH-12": forbidden("S21.G00.81.003", when=eq("S21.G00.81.001", "059")),
+    "S21.G00.81.004/CCH-11": required("S21.G00.81.004", when=eq("S21.G00.81.001", "059")),
+    "S21.G00.81.004/CCH-12": required(
+        "S21.G00.81.004", when=eq("S21.G00.81.001", "105", "131", "132")
+    ),
+    "S21.G00.81.004/CCH-13": required("S21.G00.81.004", when=eq("S21.G00.81.001", "060", "061")),
+    "S21.G00.81.005/CCH-11": forbidden("S21.G00.81.005", when=eq("S21.G00.81.001", "059")),
+    "S21.G00.82.003/CCH-11": lambda n, e: (
+        n.values.get(b"002") in CONTRIBUTIONS_NEXT_MONTH
+        and (d := _date(n.values.get(b"003"))) is not None
+        and e.next_month_end is not None
+        and d > e.next_month_end
+    ),
+    "S21.G00.82.003/CCH-12": lambda n, e: (
+        n.values.get(b"002") in CONTRIBUTIONS_THIS_MONTH
+        and (d := _date(n.values.get(b"003"))) is not None
+        and e.month_end is not None
+        and d > e.month_end
+    ),
+    "S21.G00.82.005/CCH-12": allowed_values(
+        "S21.G00.82.005",
+        tuple(f"{i:02d}" for i in range(1, 38)),
+        when=eq("S21.G00.82.002", "024", "054"),
+    ),
+    "S21.G00.82.005/CCH-14": reference_is_an_adhesion,
     "S21.G00.13.004/CCH-12": lambda n, e: (
         b"004" in n.values and b"001" not in n.values and b"002" not in n.values
     ),
@@ -1192,6 +1402,11 @@ SCANS: dict[str, tuple[bytes, Scan]] = {
     "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
     "S21.G00.71.002/CCH-12": (b"S21.G00.40", no_other_pension_with_90000),
     "S21.G00.79.001/SIG-18": (b"S21.G00.78", only_component_23),
+    "S21.G00.79.001/CCH-11": (b"S21.G00.78", base_31_has_component),
+    "S21.G00.79.001/CCH-13": (b"S21.G00.78", component_23_means_no_contribution),
+    "S21.G00.81.001/CCH-11": (b"S21.G00.78", ircantec_base_has_contribution),
+    "S21.G00.81.001/CCH-15": (b"S21.G00.78", base_31_has_one_059),
+    "S21.G00.78.001/CCH-13": (INDIVIDUAL, each_affiliation_has_base_31),
     "S21.G00.34.002/CCH-11": (
         INDIVIDUAL,
         contract_number_declared(

@@ -869,15 +869,19 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
             out.add("S21.G00.81.004", _money(amount))
             out.add("S21.G00.81.007", _rate_text(rate.total, decimals=3))
     if context.prevoyance:
-        # Prévoyance elements: base 31 is declared at zero, the contribution on it (059).
-        out.add("S21.G00.78.001", "31")
-        out.add("S21.G00.78.002", period_first)
-        out.add("S21.G00.78.003", period_last)
-        out.add("S21.G00.78.004", "0.00")
-        out.add("S21.G00.78.005", "1")
-        out.add("S21.G00.81.001", "059")
-        out.add("S21.G00.81.002", PREVOYANCE_ORGANISM)
-        out.add("S21.G00.81.004", _money(_apply(e.gross, 1_500)))
+        # Prévoyance elements: a base 31 at zero per affiliation (S21.G00.78.005 names it), its
+        # component (the gross pay it applies to) and the contribution on it (059).
+        affiliations = [("1", e.gross)] + ([("2", e.gross // 5)] if second else [])
+        for affiliation, gross in affiliations:
+            out.add("S21.G00.78.001", "31")
+            out.add("S21.G00.78.002", period_first)
+            out.add("S21.G00.78.003", period_last)
+            out.add("S21.G00.78.004", "0.00")
+            out.add("S21.G00.78.005", affiliation)
+            out.add("S21.G00.79.001", "10")  # salaire brut prévoyance
+            out.add("S21.G00.79.004", _money(gross))
+            out.add("S21.G00.81.001", "059")
+            out.add("S21.G00.81.004", _money(_apply(gross, 1_500)))
 
 
 def generate_sample(
