@@ -813,6 +813,58 @@ def payment_is_sum_of_components(n: Node, e: Env) -> bool:
     return amount != max(total, Decimal(0))
 
 
+def before_month_start(a: str) -> Check:
+    """Date `a` < the first day of the main declared month (a period declared wrongly earlier)."""
+    key = _key(a)
+
+    def check(n: Node, e: Env) -> bool:
+        d = _date(raw(n, e, key))
+        return d is not None and e.month is not None and d >= e.month
+
+    return _needs(check, a)
+
+
+def _contract_end(contract: Node) -> date | None:
+    """End date of a contract from its S21.G00.62 block, unless that end is cancelled (099)."""
+    for end in _children(contract, b"S21.G00.62"):
+        if end.values.get(b"002") != b"099":
+            return _date(end.values.get(b"001"))
+    return None
+
+
+def sick_leave_before_contract_end(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.60.002/CCH-17: the last day worked before a leave is not after the contract's end."""
+    end = _contract_end(n)
+    if end is None:
+        return
+    for leave in _children(n, b"S21.G00.60"):
+        last = _date(leave.values.get(b"002"))
+        if leave.values.get(b"001") != b"99" and last is not None and last > end:
+            yield leave
+
+
+def suspension_before_contract_end(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.65.002/CCH-13: a suspension starts by the contract's end (unless cancelled, 998)."""
+    end = _contract_end(n)
+    if end is None:
+        return
+    for suspension in _children(n, b"S21.G00.65"):
+        start = _date(suspension.values.get(b"002"))
+        if suspension.values.get(b"001") != b"998" and start is not None and start > end:
+            yield suspension
+
+
+THERAPEUTIC_PART_TIME = frozenset({b"15", b"16", b"17", b"18"})
+
+
+def therapeutic_part_time_has_its_block(n: Node, e: Env) -> bool:
+    """S21.G00.60.001/SIG-13: a therapeutic part-time leave (15-18) carries an S21.G00.66."""
+    return n.values.get(b"001") in THERAPEUTIC_PART_TIME and not _children(n, b"S21.G00.66")
+
+
+NEEDS[therapeutic_part_time_has_its_block] = ("S21.G00.60.001",)
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 # Conditions built once (a check must never build templates while it runs).
@@ -1000,6 +1052,39 @@ CHECKS: dict[str, Check] = {
         when=eq("S21.G00.82.002", "024", "054"),
     ),
     "S21.G00.82.005/CCH-14": reference_is_an_adhesion,
+    "S20.G00.05.012/CCH-11": required("S20.G00.05.012", when=eq("S20.G00.05.011", "02", "07")),
+    "S21.G00.44.001/CCH-11": required(
+        "S21.G00.44.002", when=eq("S21.G00.44.001", "005", "009", "015", "016")
+    ),
+    "S21.G00.60.001/CCH-14": forbidden_value(
+        "S21.G00.60.001", "15", "16", "17", "18", when=not_(nature("01", "07"))
+    ),
+    "S21.G00.60.001/SIG-13": therapeutic_part_time_has_its_block,
+    "S21.G00.62.006/CCH-16": required(
+        "S21.G00.62.006", when=all_of(eq("S21.G00.40.021", "05"), ne("S21.G00.62.002", "099"))
+    ),
+    "S21.G00.62.013/CCH-11": required("S21.G00.62.013", when=eq("S21.G00.62.002", "026", "114")),
+    "S21.G00.65.004/CCH-11": required_iff("S21.G00.65.004", eq("S21.G00.65.001", "655", "674")),
+    "S21.G00.72.001/CCH-11": lambda n, e: (
+        (mine := n.get("001")) is not None
+        and (parent := value(n, e, "S21.G00.71.002")) is not None
+        and parent != "IRCANTEC"
+        and mine == parent
+    ),
+    "S21.G00.73.005/CCH-11": birth_year_in_range("S21.G00.73.005"),
+    "S21.G00.73.011/CCH-11": date_cmp("S21.G00.73.011", ">=", "S21.G00.73.004"),
+    "S21.G00.83.002/CCH-11": date_cmp("S21.G00.83.002", ">=", "S21.G00.83.001"),
+    "S21.G00.83.002/CCH-12": before_month_start("S21.G00.83.002"),
+    "S21.G00.84.002/CCH-11": date_cmp("S21.G00.84.002", ">=", "S21.G00.83.001"),
+    "S21.G00.84.003/CCH-11": date_cmp("S21.G00.84.003", ">=", "S21.G00.84.002"),
+    "S21.G00.84.003/CCH-12": before_month_start("S21.G00.84.003"),
+    "S21.G00.84.003/CCH-13": date_cmp("S21.G00.84.003", "<=", "S21.G00.83.002"),
+    "S21.G00.86.001/CCH-13": unique_pair_among_siblings(
+        "S21.G00.86.001", "S21.G00.86.005", INDIVIDUAL
+    ),
+    "S21.G00.86.003/CCH-12": not_zero(
+        "S21.G00.86.003", when=eq("S21.G00.86.001", "02", "03", "04", "06", "07")
+    ),
     "S21.G00.13.004/CCH-12": lambda n, e: (
         b"004" in n.values and b"001" not in n.values and b"002" not in n.values
     ),
@@ -1428,6 +1513,16 @@ SCANS: dict[str, tuple[bytes, Scan]] = {
         contract_number_declared(b"S21.G00.54", b"005", frozenset({"01"})),
     ),
     "S21.G00.51.013/SIG-11": (b"S21.G00.50", gross_pay_has_base_03),
+    "S21.G00.60.002/CCH-17": (b"S21.G00.40", sick_leave_before_contract_end),
+    "S21.G00.65.002/CCH-13": (b"S21.G00.40", suspension_before_contract_end),
+    "S21.G00.86.005/CCH-11": (
+        INDIVIDUAL,
+        contract_number_declared(
+            b"S21.G00.86",
+            b"005",
+            frozenset({"01", "02", "03", "04", "05", "06", "07", "08", "09", "10"}),
+        ),
+    ),
 }
 
 # Controls implemented in the validator's own code (keys, NIR, declaration, envoi).
