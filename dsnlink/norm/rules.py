@@ -116,7 +116,10 @@ def eq(rubric: str, *values: str) -> Cond:
     """The rubric is present with one of `values`."""
     wanted = frozenset(v.encode() for v in values)
     key = _key(rubric)
-    cond = _needs(lambda n, e: raw(n, e, key) in wanted, rubric)
+    cond = _needs(
+        lambda n, e: raw(n, e, key) in wanted,
+        rubric,
+    )
     GATES[cond] = (rubric, wanted)
     return cond
 
@@ -127,7 +130,7 @@ def ne(rubric: str, *values: str) -> Cond:
     key = _key(rubric)
 
     def cond(n: Node, e: Env) -> bool:
-        v = raw(n, e, key)
+        v = n.values.get(key[1]) if n.block == key[0] else raw(n, e, key)
         return v is not None and v not in unwanted
 
     return _needs(cond, rubric)
@@ -164,7 +167,13 @@ def always(n: Node, e: Env) -> bool:
 def required(target: str, when: Cond = always) -> Check:
     """`target` must be present when `when` holds."""
     key = _key(target)
-    return _gated(_needs(lambda n, e: bool(when(n, e)) and raw(n, e, key) is None, when), when)
+    return _gated(
+        _needs(
+            lambda n, e: bool(when(n, e)) and raw(n, e, key) is None,
+            when,
+        ),
+        when,
+    )
 
 
 def required_iff(target: str, when: Cond) -> Check:
@@ -186,7 +195,10 @@ def forbidden_value(target: str, *values: str, when: Cond = always) -> Check:
     """`target` must not take one of `values` when `when` holds."""
     bad = frozenset(v.encode() for v in values)
     key = _key(target)
-    check = _needs(lambda n, e: raw(n, e, key) in bad and bool(when(n, e)), target)
+    check = _needs(
+        lambda n, e: raw(n, e, key) in bad and bool(when(n, e)),
+        target,
+    )
     GATES[check] = (target, bad)
     return check
 
@@ -261,7 +273,10 @@ def not_after_next_month_end(a: str) -> Check:
     ka = _key(a)
 
     def check(n: Node, e: Env) -> bool:
-        d, end = _date(raw(n, e, ka)), e.next_month_end
+        d, end = (
+            _date(raw(n, e, ka)),
+            e.next_month_end,
+        )
         return d is not None and end is not None and d > end
 
     return _needs(check, a)
@@ -281,7 +296,10 @@ def same_year(a: str, b: str) -> Check:
     ka, kb = _key(a), _key(b)
 
     def check(n: Node, e: Env) -> bool:
-        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
+        da, db = (
+            _date(raw(n, e, ka)),
+            _date(raw(n, e, kb)),
+        )
         return da is not None and db is not None and da.year != db.year
 
     return _needs(check, a, b)
@@ -291,7 +309,10 @@ def same_month(a: str, b: str, when: Cond = always) -> Check:
     ka, kb = _key(a), _key(b)
 
     def check(n: Node, e: Env) -> bool:
-        da, db = _date(raw(n, e, ka)), _date(raw(n, e, kb))
+        da, db = (
+            _date(raw(n, e, ka)),
+            _date(raw(n, e, kb)),
+        )
         return (
             da is not None
             and db is not None
@@ -863,6 +884,21 @@ def therapeutic_part_time_has_its_block(n: Node, e: Env) -> bool:
 
 
 NEEDS[therapeutic_part_time_has_its_block] = ("S21.G00.60.001",)
+
+
+# What a scan needs to possibly find anything: a value of its block's rubric, a child block.
+SCAN_GATES: dict[Scan, tuple[str, frozenset[bytes]]] = {
+    base_31_has_component: ("S21.G00.78.001", frozenset({b"31"})),
+    ircantec_base_has_contribution: ("S21.G00.78.001", frozenset({b"28"})),
+    base_31_has_one_059: ("S21.G00.78.001", frozenset({b"31"})),
+}
+SCAN_CHILD: dict[Scan, bytes] = {
+    component_23_means_no_contribution: b"S21.G00.79",
+    only_component_23: b"S21.G00.79",
+    no_other_pension_with_90000: b"S21.G00.71",
+    sick_leave_before_contract_end: b"S21.G00.62",
+    suspension_before_contract_end: b"S21.G00.62",
+}
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -1482,6 +1518,11 @@ CHECKS: dict[str, Check] = {
     ),
 }
 
+GATES[CHECKS["S21.G00.50.007/CCH-11"]] = ("S21.G00.50.007", frozenset({b"99"}))
+NEEDS[CHECKS["S21.G00.40.006/CSL-11"]] = ("S21.G00.40.006",)
+NEEDS[CHECKS["S21.G00.40.027/CCH-12"]] = ("S21.G00.40.033",)
+NEEDS[CHECKS["S21.G00.40.040/CCH-15"]] = ("S21.G00.40.040",)
+
 # Controls checked at the close of an ancestor block, over its subtree: id -> (block, scan).
 SCANS: dict[str, tuple[bytes, Scan]] = {
     "S21.G00.40.009/CCH-13": (INDIVIDUAL, contract_has_remuneration),
@@ -1553,6 +1594,8 @@ class Rule:
     needs_any: frozenset[bytes] = frozenset()
     # A field of `block` and the values it must hold for the rule to fire, if any.
     gate: tuple[bytes, frozenset[bytes]] | None = None
+    # A child block the rule needs (a scan over a block's children), if any.
+    child: bytes | None = None
 
 
 def derived_checks(catalogue: Catalogue) -> dict[str, Check]:
@@ -1699,7 +1742,13 @@ def _build_rules(catalogue: Catalogue) -> list[Rule]:
             )
     for cid, (at, scan) in sorted(SCANS.items()):
         if cid in catalogue.messages:
-            rules.append(Rule(cid, at, scan=scan))
+            gate_of = SCAN_GATES.get(scan)
+            gate = (
+                (gate_of[0][11:].encode(), gate_of[1])
+                if gate_of is not None and gate_of[0][:10].encode() == at
+                else None
+            )
+            rules.append(Rule(cid, at, scan=scan, gate=gate, child=SCAN_CHILD.get(scan)))
     return rules
 
 

@@ -55,15 +55,29 @@ ROOT = b""
 ProgressCallback = Callable[[int], None]
 Hook = Callable[[str, str, int], None]
 Source = IO[bytes] | Iterable[bytes]
-# (needs, needs_any, gate, check, scan, control id): a rule as the block close walks it.
+# (needs, needs_any, check, scan, control id): a rule as the block close runs it.
 _CompiledRule = tuple[
     frozenset[bytes] | None,
     frozenset[bytes] | None,
-    tuple[bytes, frozenset[bytes]] | None,
     Check | None,
     Scan | None,
     str,
 ]
+
+
+@dataclass(slots=True)
+class _RuleIndex:
+    """The rules of one block: those that always run, and those a field (or a field's value)
+    sets off: field -> ({value: rules}, rules that only need the field)."""
+
+    always: list[_CompiledRule] = field(default_factory=list)
+    by_child: dict[bytes, list[_CompiledRule]] = field(default_factory=dict)
+    triggers: dict[bytes, tuple[dict[bytes, list[_CompiledRule]], list[_CompiledRule]]] = field(
+        default_factory=dict
+    )
+    fields: tuple[
+        tuple[bytes, dict[bytes, list[_CompiledRule]] | None, list[_CompiledRule] | None], ...
+    ] = ()
 
 _ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
 _LOT_PREFIXES = (b"S05.", b"S06.")  # the envelope of a lot of envois, not part of an envoi
@@ -298,12 +312,27 @@ class _Validator:
                 self.required.setdefault(rid[:10].encode(), []).append(
                     (rid[11:].encode(), rid, natures)
                 )
-        # Per block, the rules as plain tuples: the close of every block walks them.
-        self.rules: dict[bytes, list[_CompiledRule]] = {}
+        # Per block, the rules indexed by the field (and value) that can set them off, so that
+        # the close of a block looks only at the rules its rubrics concern.
+        self.rules: dict[bytes, _RuleIndex] = {}
         for rule in rules_for(self.cat):
-            self.rules.setdefault(rule.block, []).append(
-                (rule.needs or None, rule.needs_any or None, rule.gate, rule.check, rule.scan,
-                 rule.id)
+            index = self.rules.setdefault(rule.block, _RuleIndex())
+            compiled = (rule.needs or None, rule.needs_any or None, rule.check, rule.scan, rule.id)
+            if rule.child is not None and rule.gate is None:
+                index.by_child.setdefault(rule.child, []).append(compiled)
+            elif rule.gate is not None:
+                fld, wanted = rule.gate
+                by_value = index.triggers.setdefault(fld, ({}, []))[0]
+                for v in wanted:
+                    by_value.setdefault(v, []).append(compiled)
+            elif rule.needs:
+                index.triggers.setdefault(max(rule.needs), ({}, []))[1].append(compiled)
+            else:
+                index.always.append(compiled)
+        for index in self.rules.values():
+            index.fields = tuple(
+                (fld, by_value or None, by_field or None)
+                for fld, (by_value, by_field) in index.triggers.items()
             )
         self.closers = frozenset(
             {*self.mandatory, *self.required, *self.rules, b"S21.G00.30", b"S20.G00.05"}
@@ -630,16 +659,32 @@ class _Validator:
         elif frame.block == b"S20.G00.05":
             self._close_declaration()
 
-    def _run_rules(self, node: Node, rules: list[_CompiledRule]) -> None:
-        env = self.env
+    def _run_rules(self, node: Node, index: _RuleIndex) -> None:
         values = node.values
-        present = values.keys()
-        for needs, needs_any, gate, check, scan, cid in rules:
+        if index.always:
+            self._run(node, index.always)
+        if index.by_child and node.counts:
+            for child, rules in index.by_child.items():
+                if child in node.counts:
+                    self._run(node, rules)
+        for fld, by_value, by_field in index.fields:
+            value = values.get(fld)
+            if value is None:
+                continue
+            if by_value is not None:
+                gated = by_value.get(value)
+                if gated is not None:
+                    self._run(node, gated)
+            if by_field is not None:
+                self._run(node, by_field)
+
+    def _run(self, node: Node, rules: list[_CompiledRule]) -> None:
+        env = self.env
+        present = node.values.keys()
+        for needs, needs_any, check, scan, cid in rules:
             if needs is not None and not present >= needs:
                 continue
             if needs_any is not None and present.isdisjoint(needs_any):
-                continue
-            if gate is not None and values.get(gate[0]) not in gate[1]:
                 continue
             if check is not None:
                 if check(node, env):
