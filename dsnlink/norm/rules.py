@@ -1195,9 +1195,10 @@ CHECKS: dict[str, Check] = {
     "S21.G00.40.009/CCH-12": unique_among_siblings("S21.G00.40.009", INDIVIDUAL),
     "S21.G00.40.009/CCH-15": not_only_zeros("S21.G00.40.009", when=eq("S21.G00.40.007", "03")),
     "S21.G00.40.010/CCH-11": date_cmp("S21.G00.40.010", ">=", "S21.G00.40.001"),
-    # The text is cut in the sources after "02 - Contrat de travail à durée [déterminée]": only
-    # the CDD case is checked.
-    "S21.G00.40.010/CCH-12": required("S21.G00.40.010", when=eq("S21.G00.40.007", "02")),
+    # The rule's text is cut in the sources; its message lists the natures: 02, 03, 10, 29, 70, 92.
+    "S21.G00.40.010/CCH-12": required(
+        "S21.G00.40.010", when=eq("S21.G00.40.007", "02", "03", "10", "29", "70", "92")
+    ),
     "S21.G00.40.012/CCH-11": not_zero(
         "S21.G00.40.012",
         when=lambda n, e: (
