@@ -886,6 +886,23 @@ def therapeutic_part_time_has_its_block(n: Node, e: Env) -> bool:
 NEEDS[therapeutic_part_time_has_its_block] = ("S21.G00.60.001",)
 
 
+NOTICE_WITH_DATES = ("01", "02", "03", "10", "50", "51", "60", "61")
+NOTICE_NOT_WORKED = frozenset({b"02", b"03", b"10", b"50", b"51", b"61"})
+
+
+def last_day_before_unworked_notice(n: Node, e: Env) -> Iterator[Node]:
+    """S21.G00.62.006/CCH-12: with a notice not worked, the last day worked and paid as usual is
+    before the notice starts."""
+    last = _date(n.values.get(b"006"))
+    if last is None:
+        return
+    for notice in _children(n, b"S21.G00.63"):
+        start = _date(notice.values.get(b"002"))
+        if notice.values.get(b"001") in NOTICE_NOT_WORKED and start is not None and last >= start:
+            yield n
+            return
+
+
 # What a scan needs to possibly find anything: a value of its block's rubric, a child block.
 SCAN_GATES: dict[Scan, tuple[str, frozenset[bytes]]] = {
     base_31_has_component: ("S21.G00.78.001", frozenset({b"31"})),
@@ -1088,6 +1105,19 @@ CHECKS: dict[str, Check] = {
         when=eq("S21.G00.82.002", "024", "054"),
     ),
     "S21.G00.82.005/CCH-14": reference_is_an_adhesion,
+    "S21.G00.40.031/CCH-11": forbidden(
+        "S21.G00.40.031", when=eq("S21.G00.40.029", "01", "02", "04", "05")
+    ),
+    # The rule's list of natures is cut in the sources: the natures it shows are checked.
+    "S21.G00.62.021/CCH-11": forbidden(
+        "S21.G00.62.021", when=eq("S21.G00.40.007", "01", "07", "08", "09", "10")
+    ),
+    "S21.G00.63.002/CCH-11": required_iff(
+        "S21.G00.63.002", eq("S21.G00.63.001", *NOTICE_WITH_DATES)
+    ),
+    "S21.G00.63.003/CCH-14": required_iff(
+        "S21.G00.63.003", eq("S21.G00.63.001", *NOTICE_WITH_DATES)
+    ),
     "S20.G00.05.012/CCH-11": required("S20.G00.05.012", when=eq("S20.G00.05.011", "02", "07")),
     "S21.G00.44.001/CCH-11": required(
         "S21.G00.44.002", when=eq("S21.G00.44.001", "005", "009", "015", "016")
@@ -1556,6 +1586,7 @@ SCANS: dict[str, tuple[bytes, Scan]] = {
     ),
     "S21.G00.51.013/SIG-11": (b"S21.G00.50", gross_pay_has_base_03),
     "S21.G00.60.002/CCH-17": (b"S21.G00.40", sick_leave_before_contract_end),
+    "S21.G00.62.006/CCH-12": (b"S21.G00.62", last_day_before_unworked_notice),
     "S21.G00.65.002/CCH-13": (b"S21.G00.40", suspension_before_contract_end),
     "S21.G00.86.005/CCH-11": (
         INDIVIDUAL,
