@@ -1151,6 +1151,25 @@ CHECKS: dict[str, Check] = {
     "S21.G00.86.003/CCH-12": not_zero(
         "S21.G00.86.003", when=eq("S21.G00.86.001", "02", "03", "04", "06", "07")
     ),
+    # Individu non salarié: bases spécifiques and PAS, as for the salaried (S21.G00.50/56).
+    "S89.G00.92.001/CCH-11": required_all(
+        ("S89.G00.91.017", "S89.G00.91.018"), when=eq("S89.G00.92.001", "01", "02", "03", "05")
+    ),
+    "S89.G00.92.005/CCH-11": date_cmp("S89.G00.92.005", ">=", "S89.G00.92.004"),
+    "S89.G00.92.006/CCH-12": required_iff("S89.G00.92.006", eq("S89.G00.92.002", "50")),
+    "S89.G00.92.008/CCH-11": lambda n, e: (
+        n.values.get(b"008") == b"99"
+        and any((a := _amount(n.get(f))) is not None and a != 0 for f in ("007", "010"))
+    ),
+    "S89.G00.92.009/CCH-11": required_iff("S89.G00.92.009", eq("S89.G00.92.008", "01")),
+    "S89.G00.92.010/CCH-11": rate_times_base("S89.G00.92.010", "S89.G00.92.013", "S89.G00.92.007"),
+    "S89.G00.92.011/CCH-12": not_after_next_month_end("S89.G00.92.011"),
+    "S89.G00.93.001/CCH-12": month_not_after_declared("S89.G00.93.001"),
+    "S89.G00.93.002/CCH-21": zero("S89.G00.93.007", when=eq("S89.G00.93.002", "04")),
+    "S89.G00.93.008/CCH-11": required_all(
+        ("S89.G00.93.003", "S89.G00.93.009"), when=present("S89.G00.93.008")
+    ),
+    "S89.G00.93.009/CCH-11": required("S89.G00.93.003", when=present("S89.G00.93.009")),
     "S21.G00.13.004/CCH-12": lambda n, e: (
         b"004" in n.values and b"001" not in n.values and b"002" not in n.values
     ),
