@@ -6,8 +6,10 @@
 
 Every measurement runs in a fresh subprocess, so the interpreter, the generator and earlier runs
 never inflate the peak RSS. Speed is compared with a bare line-reading pass over the same file in
-the same process, which factors out the machine's disk and CPU. Targets (2-core machine):
->= 300,000 lines/s, validation <= 4x the bare pass, RSS(100k) / RSS(1k) <= 1.5.
+the same process, which factors out the machine's disk and CPU. Targets (issue 13, 2-core
+machine): >= 1,000,000 lines/s, validation <= 3x the decode-and-split pass (decoding ISO-8859-1
+and cutting each line into rubric and value: the floor of any checking), RSS(100k) / RSS(1k)
+<= 1.5. The bare binary read is printed for reference.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TARGET_LINES_PER_SECOND = 300_000
-TARGET_READ_RATIO = 4.0
+TARGET_LINES_PER_SECOND = 1_000_000
+TARGET_SPLIT_RATIO = 3.0
 TARGET_RSS_RATIO = 1.5
 
 
@@ -38,13 +40,21 @@ def _peak_rss_mb() -> float:
 
 def _best_of(runs: int, measure: Callable[[], int]) -> tuple[int, float]:
     """Lines and best wall time of `runs` runs (the passes are short, hence noisy)."""
-    best = float("inf")
+    lines, wall, _ = _best_of_both(runs, measure)
+    return lines, wall
+
+
+def _best_of_both(runs: int, measure: Callable[[], int]) -> tuple[int, float, float]:
+    """Lines, best wall time and best CPU time of this process over `runs` runs: on a shared
+    machine the CPU time says what the code costs, the wall time what a user waits."""
+    best_wall = best_cpu = float("inf")
     lines = 0
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         lines = measure()
-        best = min(best, time.perf_counter() - started)
-    return lines, best
+        best_wall = min(best_wall, time.perf_counter() - started)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return lines, best_wall, best_cpu
 
 
 def _read_binary(path: Path) -> int:
@@ -86,11 +96,20 @@ def child(path: Path, *, bare: bool) -> None:
         lines, seconds = _best_of(3, lambda: _read_binary(path))
         result.update(lines=lines, read_seconds=seconds)
         result.update(decoded_seconds=_best_of(3, lambda: _read_decoded(path))[1])
-        result.update(split_seconds=_best_of(3, lambda: _read_split(path))[1])
-    started = time.perf_counter()
-    report = validate_path(path)
+        _, split_wall, split_cpu = _best_of_both(3, lambda: _read_split(path))
+        result.update(split_seconds=split_wall, split_cpu_seconds=split_cpu)
+    reports = []
+
+    def validate() -> int:
+        reports.append(validate_path(path))
+        return 0
+
+    # Best of 3 like the reference passes when comparing; once for the memory run.
+    _, seconds, cpu_seconds = _best_of_both(3 if bare else 1, validate)
+    report = reports[-1]
     result.update(
-        validate_seconds=time.perf_counter() - started,
+        validate_seconds=seconds,
+        validate_cpu_seconds=cpu_seconds,
         valid=bool(report.valid),
         anomalies=len(report.anomalies),
         baseline_rss_mb=baseline_rss,
@@ -130,7 +149,7 @@ def speed(employees: int, month: str, seed: int) -> None:
         m = _measure(path, bare=True)
     lines = int(m["lines"])
     rate = lines / m["validate_seconds"]
-    ratio = m["validate_seconds"] / m["read_seconds"]
+    ratio = m["validate_seconds"] / m["split_seconds"]
     print(f"input            {employees:,} employees, month {month}, seed {seed}")
     print(f"generated in     {generated_in:.2f} s")
     print(f"lines            {lines:,}")
@@ -141,9 +160,15 @@ def speed(employees: int, month: str, seed: int) -> None:
           f"({_verdict(rate >= TARGET_LINES_PER_SECOND)}: >= {TARGET_LINES_PER_SECOND:,})")
     print(f"bare read pass   {m['read_seconds']:.3f} s ({lines / m['read_seconds']:,.0f} lines/s, "
           "binary line iteration, best of 3)")
-    print(f"ratio            {ratio:.1f}x the bare read  "
-          f"({_verdict(ratio <= TARGET_READ_RATIO)}: <= {TARGET_READ_RATIO})")
-    for label, key in (("decoded read", "decoded_seconds"), ("decode + split", "split_seconds")):
+    print(f"decode + split   {m['split_seconds']:.3f} s (best of 3)")
+    print(f"ratio            {ratio:.1f}x the decode-and-split pass  "
+          f"({_verdict(ratio <= TARGET_SPLIT_RATIO)}: <= {TARGET_SPLIT_RATIO})")
+    cpu_rate = lines / m["validate_cpu_seconds"]
+    cpu_ratio = m["validate_cpu_seconds"] / m["split_cpu_seconds"]
+    print(f"CPU time         {m['validate_cpu_seconds']:.2f} s -> {cpu_rate:,.0f} lines/s, "
+          f"{cpu_ratio:.1f}x the decode-and-split pass's CPU time "
+          f"({m['split_cpu_seconds']:.3f} s)")
+    for label, key in (("bare read", "read_seconds"), ("decoded read", "decoded_seconds")):
         print(f"  vs {label:<15}{m[key]:.3f} s -> ratio {m['validate_seconds'] / m[key]:.1f}x")
     print(f"peak RSS         {m['peak_rss_mb']:.1f} MB "
           f"(interpreter + imports before validating: {m['baseline_rss_mb']:.1f} MB)")

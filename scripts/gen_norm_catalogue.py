@@ -23,37 +23,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import openpyxl
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dsnlink.norm.workbook import (  # noqa: E402
+    catalogue_document,
+    clean,
+    dump_catalogue,
+    normalise_control_id,
+    read_workbook,
+)
 
 VERSIONS = {"P24V01": None, "P25V01": "ct2025-extraction.json", "P26V01": "ct2026-extraction.json"}
-# Envelope blocks: (name, parent, min, max, rank). The rank orders siblings as the norm's
-# depth-first dump does; the Blocks sheet lists the other blocks in that order.
-ENVELOPE_BLOCKS = {
-    "S10.G00.00": ("Envoi", None, 1, 1, 0),
-    "S20.G00.05": ("Déclaration", None, 1, None, 500),
-    "S90.G00.90": ("Total de l'envoi", None, 1, 1, 1000),
-}
-BIRTHDATE_TYPES = {"N4DS_DDN"}
-KIND_BY_NATURE = {
-    "Alphanumeric": "alphanumeric",
-    "Numeric": "numeric",
-    "Enumeration": "enumeration",
-    "ExternalReferential": "referential",
-    "Date": "date",
-}
 MESSAGE_SPLIT = " | Message: "
-
-
-def clean(text: Any) -> str:
-    if text is None:
-        return ""
-    text = str(text).replace("_x000D_\n", "\n").replace("_x000D_", "\n")
-    return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
 def same_text(a: str, b: str) -> bool:
@@ -63,58 +50,6 @@ def same_text(a: str, b: str) -> bool:
 def is_prefix(short: str, full: str) -> bool:
     s, f = " ".join(short.split()), " ".join(full.split())
     return f.startswith(s)
-
-
-def sheet_rows(workbook: Any, name: str) -> list[tuple[Any, ...]]:
-    rows = []
-    for row in workbook[name].iter_rows(values_only=True):
-        if row and row[0] is not None:
-            rows.append(tuple(row))
-    return rows[1:]
-
-
-def read_workbook(path: Path) -> dict[str, Any]:
-    wb = openpyxl.load_workbook(path, read_only=True)
-    types = {}
-    for r in sheet_rows(wb, "Data Types"):
-        values = None
-        if r[6]:
-            items = str(r[6]).split(";")
-            values = [item.split("=", 1)[0].strip() for item in items if item.strip()]
-        types[r[0]] = {
-            "nature": r[2],
-            "regex": (r[3] or None),
-            "min": int(r[4]) if r[4] is not None else None,
-            "max": int(r[5]) if r[5] is not None else None,
-            "values": values,
-        }
-    blocks: dict[str, dict[str, Any]] = {}
-    for bid, (name, parent, lo, hi, rank) in ENVELOPE_BLOCKS.items():
-        blocks[bid] = {"name": name, "parent": parent, "min": lo, "max": hi, "rank": rank}
-    for rank, r in enumerate(sheet_rows(wb, "Blocks"), start=1):
-        hi = None if r[5] == "*" else int(r[5])
-        blocks[r[0]] = {"name": clean(r[1]), "parent": r[3], "min": int(r[4]), "max": hi,
-                        "rank": rank}
-    rubrics: dict[str, dict[str, Any]] = {}
-    for r in sheet_rows(wb, "Fields"):
-        rid = f"{r[0]}.{r[1]}"
-        t = types[r[4]]
-        kind = "birthdate" if r[4] in BIRTHDATE_TYPES else KIND_BY_NATURE[t["nature"]]
-        rubrics[rid] = {
-            "label": clean(r[2]),
-            "type": r[4],
-            "kind": kind,
-            "min": t["min"],
-            "max": t["max"],
-            "regex": t["regex"],
-            "values": t["values"] if kind == "enumeration" else None,
-        }
-    messages: dict[str, dict[str, str]] = {}
-    for r in sheet_rows(wb, "Messages"):
-        # Normalise the few ids mistyped in the workbook ("CCH14", "CCH ").
-        cid = re.sub(r"/([A-Z]{3})-?\s*(\d+)$", r"/\1-\2", str(r[0]).strip())
-        messages[cid] = {"rule": clean(r[1]), "message": clean(r[2])}
-    return {"blocks": blocks, "rubrics": rubrics, "messages": messages}
 
 
 def extraction_kind(rub: dict[str, Any]) -> str:
@@ -195,17 +130,31 @@ def from_extraction(version: str, path: Path, base: dict[str, Any]) -> dict[str,
             if rid == "S10.G00.00.006":
                 entry["values"] = [version]
             rubrics[rid] = entry
+            # Ids are normalised ("CCH14" -> "CCH-14"); where the extraction holds two texts for
+            # one id (CT2025/CT2026 give S21.G00.30.020/CCH-14 the NIR rule's text and the real
+            # one under "CCH14"), the text that agrees with the workbook wins, else the last.
+            found: dict[str, list[tuple[str, str]]] = {}
             for fam in ("csl_controls", "cch_controls", "sig_controls"):
                 for ctl in rub[fam]:
-                    cid = f"{rid}/{ctl['id']}"
+                    cid = normalise_control_id(f"{rid}/{ctl['id']}")
                     text = ctl.get("rule_text") or ctl.get("description", "")
-                    rule, message = split_message(text)
-                    wb_msg = base["messages"].get(cid)
-                    if wb_msg and (not message or is_prefix(message, wb_msg["message"])):
-                        message = wb_msg["message"]
-                        if is_prefix(rule, wb_msg["rule"]):
-                            rule = wb_msg["rule"]
-                    messages[cid] = {"rule": rule, "message": message}
+                    found.setdefault(cid, []).append(split_message(text))
+            for cid, candidates in found.items():
+                wb_msg = base["messages"].get(cid)
+                rule, message = candidates[-1]
+                if wb_msg and len(candidates) > 1:
+                    for cand_rule, cand_message in candidates:
+                        if is_prefix(cand_rule, wb_msg["rule"]):
+                            rule, message = cand_rule, cand_message
+                if len(candidates) > 1:
+                    notes.append(f"control {cid}: {len(candidates)} texts for one id in the "
+                                 "extraction; kept the one agreeing with the workbook, else the "
+                                 "last")
+                if wb_msg and (not message or is_prefix(message, wb_msg["message"])):
+                    message = wb_msg["message"]
+                    if is_prefix(rule, wb_msg["rule"]):
+                        rule = wb_msg["rule"]
+                messages[cid] = {"rule": rule, "message": message}
     for cid, msg in base["messages"].items():
         rid = cid.split("/", 1)[0]
         family = cid.split("/", 1)[1][:3]
@@ -215,23 +164,26 @@ def from_extraction(version: str, path: Path, base: dict[str, Any]) -> dict[str,
 
 
 def build(source: Path) -> dict[str, dict[str, Any]]:
-    base = read_workbook(source / "dsn-datatypes-CT2024.xlsx")
-    base["rubrics"]["S10.G00.00.006"]["values"] = ["P24V01"]
-    out: dict[str, dict[str, Any]] = {}
+    book = read_workbook(source / "dsn-datatypes-CT2024.xlsx")
+    base = catalogue_document(book)
+    out: dict[str, dict[str, Any]] = {"P24V01": base}
     for version, extraction in VERSIONS.items():
         if extraction is None:
-            cat = {**base, "notes": ["source: dsn-datatypes-CT2024.xlsx (revision 20231219)"]}
-        else:
-            cat = from_extraction(version, source / extraction, base)
+            continue
+        cat = from_extraction(version, source / extraction, base)
         out[version] = {
             "version": version,
-            "generated_by": "scripts/gen_norm_catalogue.py",
+            "generated_by": base["generated_by"],
             "blocks": dict(sorted(cat["blocks"].items())),
             "rubrics": dict(sorted(cat["rubrics"].items())),
             "messages": dict(sorted(cat["messages"].items())),
             "notes": cat["notes"],
         }
     return out
+
+
+def write_catalogue(target: Path, catalogue: dict[str, Any]) -> None:
+    target.write_text(dump_catalogue(catalogue), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,8 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for version, catalogue in build(args.source).items():
         target = args.out / f"{version}.json"
-        text = json.dumps(catalogue, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-        target.write_text(text + "\n", encoding="utf-8")
+        write_catalogue(target, catalogue)
         print(f"{target}: {len(catalogue['blocks'])} blocks, {len(catalogue['rubrics'])} rubrics,"
               f" {len(catalogue['messages'])} messages, {len(catalogue['notes'])} notes")
     return 0

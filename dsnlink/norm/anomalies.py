@@ -5,6 +5,7 @@ controls this validator implements; every other control of a catalogue is report
 from __future__ import annotations
 
 from dsnlink.norm.catalogue import Catalogue
+from dsnlink.norm.rules import rule_ids
 from dsnlink.norm.schemas import Category
 
 B = Category.BLOQUANT.value
@@ -24,7 +25,8 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
         "Octet 0x80 à 0x9F (caractère propre à Windows-1252) : interdit en ISO-8859-1.",
     ),
     "DSNLINK-ENC-03": (B, "Caractère de contrôle ou donnée binaire dans la ligne."),
-    "DSNLINK-VAL-01": (B, "Longueur {length} hors des bornes {min} à {max} de la rubrique."),
+    # The deposit point's own code for a value of the wrong length (see its BAN bilans).
+    "CSL-01": (B, "La rubrique {name} est {comparison} ({bound})."),
     "DSNLINK-VAL-02": (B, "La valeur ne respecte pas le format de la rubrique ({regex})."),
     "DSNLINK-VAL-03": (B, "Valeur absente de la liste des valeurs autorisées de la rubrique."),
     "DSNLINK-VAL-04": (B, "La date n'existe pas au calendrier (format JJMMAAAA)."),
@@ -40,6 +42,11 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
     "DSNLINK-STR-05": (B, "Bloc S90.G00.90 absent : fichier incomplet ou tronqué."),
     "DSNLINK-STR-06": (B, "Rubrique après le bloc de fin d'envoi S90.G00.90."),
     "DSNLINK-STR-07": (B, "L'envoi doit commencer par le bloc S10.G00.00."),
+    "DSNLINK-STR-09": (
+        B,
+        "Ce fichier est un lot (enveloppe S05/S06 autour de plusieurs envois), pas un envoi : "
+        "déposez chaque envoi (de S10.G00.00 à S90.G00.90) séparément.",
+    ),
     "DSNLINK-STR-08": (B, "Rubrique obligatoire {name} absente du bloc {block}."),
     "DSNLINK-TOT-01": (
         B,
@@ -61,6 +68,11 @@ PROJECT_ANOMALIES: dict[str, tuple[str, str]] = {
         "Version de norme S10.G00.00.006 absente ou non prise en charge ({found}) : "
         "contrôles faits avec {used}.",
     ),
+    "DSNLINK-NORM-03": (
+        B,
+        "La norme {version} n'est pas installée : importez son classeur officiel GIP-MDS avec "
+        "« dsnlink norm import dsn-datatypes-CTaaaa.xlsx », puis validez à nouveau.",
+    ),
     "DSNLINK-CAP-01": (
         NB,
         "Plus de {cap} anomalies : les suivantes sont comptées ({more}) mais non détaillées.",
@@ -77,7 +89,9 @@ KEY_CONTROLS: dict[str, tuple[str, str]] = {
     "S21.G00.06.002/CSL-11": ("nic", "S21.G00.06.001"),
     "S21.G00.11.001/CSL-12": ("nic", "S21.G00.06.001"),
     "S21.G00.12.003/CSL-11": ("iban", ""),
+    "S21.G00.12.003/CSL-12": ("bban", ""),
     "S21.G00.20.004/CSL-11": ("iban", ""),
+    "S21.G00.20.004/CSL-13": ("bban", ""),
     "S21.G00.41.012/CSL-11": ("siret_siren", ""),
     "S21.G00.41.012/CSL-12": ("siret", ""),
     "S21.G00.45.001/CSL-11": ("siret_siren", ""),
@@ -124,10 +138,39 @@ def calendar_control_ids(catalogue: Catalogue) -> dict[str, str]:
     return found
 
 
+def checked_ids(catalogue: Catalogue) -> frozenset[str]:
+    """Control ids of the catalogue this validator checks (code, rule table, derived rules)."""
+    coded = frozenset(KEY_CONTROLS) | RULE_CONTROLS
+    found = coded | frozenset(calendar_control_ids(catalogue).values()) | rule_ids(catalogue)
+    return frozenset(cid for cid in found if cid in catalogue.messages)
+
+
 def implemented_ids(catalogue: Catalogue) -> frozenset[str]:
-    return frozenset(KEY_CONTROLS) | RULE_CONTROLS | frozenset(
-        calendar_control_ids(catalogue).values()
-    )
+    """The checked control ids and their twins (see `twin_ids`)."""
+    checked = checked_ids(catalogue)
+    return checked | frozenset(twin_ids(catalogue, checked))
+
+
+def twin_ids(catalogue: Catalogue, checked: frozenset[str]) -> dict[str, str]:
+    """Controls the cahier lists again under another rubric of the same block, with the same
+    number, whose text the extraction cut: id -> the checked control they repeat. The check
+    runs once and reports under the full control's id."""
+    twins: dict[str, str] = {}
+    by_block: dict[tuple[str, str], list[str]] = {}
+    for cid in checked:
+        rubric, number = cid.split("/", 1)
+        by_block.setdefault((rubric[:10], number), []).append(cid)
+    for cid, msg in catalogue.messages.items():
+        if cid in checked or msg.message.strip():
+            continue
+        rubric, number = cid.split("/", 1)
+        rule = " ".join(msg.rule.split())
+        for other in sorted(by_block.get((rubric[:10], number), ())):
+            full = " ".join(catalogue.messages[other].rule.split())
+            if len(full) > len(rule) and full.startswith(rule):
+                twins[cid] = other
+                break
+    return twins
 
 
 def not_checked_ids(catalogue: Catalogue) -> list[str]:

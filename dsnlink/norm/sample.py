@@ -22,6 +22,7 @@ from stdnum import luhn
 
 from dsnlink import months
 from dsnlink.errors import InputError
+from dsnlink.norm.catalogue import latest_installed_month
 
 NORM_BY_YEAR: dict[int, str] = {2024: "P24V01", 2025: "P25V01", 2026: "P26V01"}
 # 01 DSN mensuelle; 07 signalement fin du contrat de travail unique (FCTU).
@@ -37,6 +38,16 @@ _PMSS = {2024: 386_400, 2025: 392_500, 2026: 400_500}
 # AGS (wage-guarantee insurance) rate in thousandths of a percent: 0.20 % in 2024, 0.25 % after.
 _AGS = {2024: 200, 2025: 250, 2026: 250}
 _FULL_TIME_HOURS = 15_167  # 151.67 hours, in hundredths
+
+# Situations the consistency rules are about, each drawn for some individuals when asked for:
+# sick-leave: an arrêt de travail (S21.G00.60) during the month (DSN mensuelle only);
+# prevoyance: an adhesion (S21.G00.15), each contract affiliated (S21.G00.70), a base 31 with a
+#   cotisation 059 (not in a FCTU, where base 31 is forbidden);
+# second-contract: a second, part-time fixed-term contract paid in the same payment;
+# apprentice: young employees on an apprenticeship contract (S21.G00.40.008 = 64, a fixed term,
+#   the diploma prepared in S21.G00.30.025) (DSN mensuelle only).
+SITUATIONS: tuple[str, ...] = ("sick-leave", "prevoyance", "second-contract", "apprentice")
+PREVOYANCE_ORGANISM = "P0942"
 
 # Norm versions in which the headcount rubrics S21.G00.06.009 and S21.G00.11.008 still exist.
 _HEADCOUNT_RUBRICS = frozenset({"P24V01", "P25V01"})
@@ -258,9 +269,33 @@ def parse_month(month: date | str) -> date:
     return first
 
 
+def demo_month(today: date, data_dir: str | Path | None = None) -> str:
+    """`YYYY-MM`: the latest month a demo can file: its norm installed (shipped or imported in
+    `data_dir`) and known to this generator; the current month when both hold."""
+    installed = latest_installed_month(today, data_dir)
+    latest_known = f"{max(NORM_BY_YEAR):04d}-12"
+    return min(installed, latest_known)
+
+
 def norm_version_for(month: date | str) -> str:
     """The norm version in force for a declared month (P24V01 for 2024, ...)."""
     return NORM_BY_YEAR[parse_month(month).year]
+
+
+def parse_situations(text: str | None) -> frozenset[str]:
+    """`sick-leave,prevoyance` or `all` as a set of situations; refuses unknown names."""
+    if not text:
+        return frozenset()
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    if names == {"all"}:
+        return frozenset(SITUATIONS)
+    unknown = sorted(names - set(SITUATIONS))
+    if unknown:
+        raise SampleParameterError(
+            f"unknown situation(s) {', '.join(unknown)} (known: {', '.join(SITUATIONS)}, all)",
+            parameter="situations",
+        )
+    return frozenset(names)
 
 
 def _check_parameters(employees: int, nature: str, siren: str | None, nic: str | None) -> None:
@@ -374,9 +409,13 @@ class _Context:
     """What every employee of one sample shares: month, norm, declarant, rates."""
 
     def __init__(self, *, first: date, seed: int, employees: int, nature: str,
-                 siren: str | None, nic: str | None) -> None:
+                 siren: str | None, nic: str | None,
+                 situations: frozenset[str] = frozenset()) -> None:
         self.first = first
         self.nature = nature
+        self.situations = situations
+        # Base 31 (prévoyance) is forbidden in a FCTU (S21.G00.78.001/CCH-14).
+        self.prevoyance = "prevoyance" in situations and nature == "01"
         self.last = _month_end(first)
         self.seed = seed
         self.version = NORM_BY_YEAR[first.year]
@@ -617,6 +656,11 @@ def _header(out: _Writer, context: _Context, *, nature: str, declaration_type: s
         out.add("S21.G00.11.008", str(d.headcount))
     out.add("S21.G00.11.017", "01")
     out.add("S21.G00.11.022", c.idcc)
+    if context.prevoyance:
+        out.add("S21.G00.15.001", f"PREV{context.first.year}")
+        out.add("S21.G00.15.002", PREVOYANCE_ORGANISM)
+        out.add("S21.G00.15.004", "01")
+        out.add("S21.G00.15.005", "1")
 
 
 def _establishment_payments(out: _Writer, context: _Context, totals: _Totals) -> None:
@@ -660,6 +704,16 @@ def _establishment_payments(out: _Writer, context: _Context, totals: _Totals) ->
 
 def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     period_first, period_last = _ddmmyyyy(e.period_start), _ddmmyyyy(e.period_end)
+    extra = random.Random(f"situations:{context.seed}:{e.matricule}")
+    apprentice = (
+        "apprentice" in context.situations
+        and context.nature == "01"
+        and context.first.year - e.birth.year < 26
+        and extra.random() < 0.5
+    )
+    planned_end = e.planned_end
+    if apprentice and planned_end is None:
+        planned_end = context.last + timedelta(days=extra.randint(30, 700))
     out.add("S21.G00.30.001", e.nir)
     out.add("S21.G00.30.002", e.last_name)
     out.add("S21.G00.30.004", e.first_names)
@@ -671,6 +725,8 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.30.010", e.city)
     out.add("S21.G00.30.014", e.birth_department)
     out.add("S21.G00.30.019", e.matricule)
+    if apprentice:
+        out.add("S21.G00.30.025", extra.choice(("03", "04", "05", "06")))
 
     category = e.category
     company = context.declarant.company
@@ -679,11 +735,11 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.003", category.retraite)
     out.add("S21.G00.40.004", e.pcs)
     out.add("S21.G00.40.006", e.title)
-    out.add("S21.G00.40.007", "02" if e.planned_end else "01")
-    out.add("S21.G00.40.008", "99")
+    out.add("S21.G00.40.007", "02" if planned_end else "01")
+    out.add("S21.G00.40.008", "64" if apprentice else "99")
     out.add("S21.G00.40.009", e.contract_number)
-    if e.planned_end:
-        out.add("S21.G00.40.010", _ddmmyyyy(e.planned_end))
+    if planned_end:
+        out.add("S21.G00.40.010", _ddmmyyyy(planned_end))
     out.add("S21.G00.40.011", "10")
     out.add("S21.G00.40.012", _money(_FULL_TIME_HOURS))
     out.add("S21.G00.40.013", _money(e.quotity))
@@ -693,7 +749,7 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.018", "200")
     out.add("S21.G00.40.019", context.siret)
     out.add("S21.G00.40.020", "200")
-    if e.planned_end:
+    if planned_end and not apprentice:
         out.add("S21.G00.40.021", "02")
     out.add("S21.G00.40.024", "99")
     out.add("S21.G00.40.026", "99")
@@ -702,9 +758,20 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
     out.add("S21.G00.40.039", "200")
     out.add("S21.G00.40.040", company.at_risk)
     out.add("S21.G00.40.043", _rate_text(company.at_rate))
+    if "sick-leave" in context.situations and context.nature == "01" and extra.random() < 0.1:
+        first_day = max(e.period_start, context.first)
+        span = (e.period_end - first_day).days
+        if span > 1:
+            last_worked = first_day + timedelta(days=extra.randint(0, span - 1))
+            out.add("S21.G00.60.001", "01")  # maladie
+            out.add("S21.G00.60.002", _ddmmyyyy(last_worked))
+            out.add("S21.G00.60.003", _ddmmyyyy(last_worked + timedelta(days=extra.randint(3, 30))))
     if e.ending:
         out.add("S21.G00.62.001", _ddmmyyyy(e.ending.end))
         out.add("S21.G00.62.002", e.ending.reason)
+        if e.ending.notice_start:
+            # Date of notification: a resignation is notified when its notice starts.
+            out.add("S21.G00.62.003", _ddmmyyyy(max(e.ending.notice_start, e.start)))
         out.add("S21.G00.62.006", _ddmmyyyy(e.ending.end))
         out.add("S21.G00.62.020", f"01{context.first.month:02d}{context.first.year:04d}")
         if e.ending.notice_start:
@@ -713,7 +780,53 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
             out.add("S21.G00.63.003", _ddmmyyyy(e.ending.end))
         else:
             out.add("S21.G00.63.001", "90")
+    if context.prevoyance:
+        out.add("S21.G00.70.004", "OPT1")
+        out.add("S21.G00.70.005", "POP1")
+        out.add("S21.G00.70.012", "1")
+        out.add("S21.G00.70.013", "1")
     out.add("S21.G00.71.002", "RUAA")
+    second = (
+        "second-contract" in context.situations
+        and context.nature == "01"
+        and e.ending is None
+        and extra.random() < 0.1
+    )
+    second_number = f"{e.contract_number}B"
+    if second:
+        second_start = max(e.start, context.first - timedelta(days=extra.randint(0, 200)))
+        out.add("S21.G00.40.001", _ddmmyyyy(second_start))
+        out.add("S21.G00.40.002", category.statut)
+        out.add("S21.G00.40.003", category.retraite)
+        out.add("S21.G00.40.004", e.pcs)
+        out.add("S21.G00.40.006", e.title)
+        out.add("S21.G00.40.007", "02")  # CDD
+        out.add("S21.G00.40.008", "99")
+        out.add("S21.G00.40.009", second_number)
+        out.add("S21.G00.40.010", _ddmmyyyy(context.last + timedelta(days=extra.randint(1, 200))))
+        out.add("S21.G00.40.011", "10")
+        out.add("S21.G00.40.012", _money(_FULL_TIME_HOURS))
+        out.add("S21.G00.40.013", _money(3_033))  # 30.33 hours a month
+        out.add("S21.G00.40.014", "20")
+        out.add("S21.G00.40.016", "99")
+        out.add("S21.G00.40.017", company.idcc)
+        out.add("S21.G00.40.018", "200")
+        out.add("S21.G00.40.019", context.siret)
+        out.add("S21.G00.40.020", "200")
+        out.add("S21.G00.40.021", "02")  # accroissement temporaire d'activité
+        out.add("S21.G00.40.024", "99")
+        out.add("S21.G00.40.026", "99")
+        out.add("S21.G00.40.036", "01")
+        out.add("S21.G00.40.037", "01")
+        out.add("S21.G00.40.039", "200")
+        out.add("S21.G00.40.040", company.at_risk)
+        out.add("S21.G00.40.043", _rate_text(company.at_rate))
+        if context.prevoyance:
+            out.add("S21.G00.70.004", "OPT1")
+            out.add("S21.G00.70.005", "POP1")
+            out.add("S21.G00.70.012", "2")
+            out.add("S21.G00.70.013", "1")
+        out.add("S21.G00.71.002", "RUAA")
 
     out.add("S21.G00.50.001", _ddmmyyyy(e.payment_date))
     out.add("S21.G00.50.002", _money(e.net_taxable))
@@ -730,13 +843,17 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
         out.add("S21.G00.51.002", period_last)
         out.add("S21.G00.51.010", e.contract_number)
         out.add("S21.G00.51.011", pay_type)
-        if pay_type == "010":
-            out.add("S21.G00.51.012", _money(e.hours_worked))
         out.add("S21.G00.51.013", _money(e.gross))
         if pay_type == "002":
             out.add("S21.G00.53.001", "01")
             out.add("S21.G00.53.002", _money(e.hours_worked))
             out.add("S21.G00.53.003", "10")
+    if second:
+        out.add("S21.G00.51.001", _ddmmyyyy(context.first))
+        out.add("S21.G00.51.002", _ddmmyyyy(context.last))
+        out.add("S21.G00.51.010", second_number)
+        out.add("S21.G00.51.011", "001")
+        out.add("S21.G00.51.013", _money(e.gross // 5))
     out.add("S21.G00.58.001", period_first)
     out.add("S21.G00.58.002", period_last)
     out.add("S21.G00.58.003", "03")
@@ -751,6 +868,20 @@ def _individual(out: _Writer, context: _Context, e: _Employee) -> None:
             out.add("S21.G00.81.003", _money(base.amount))
             out.add("S21.G00.81.004", _money(amount))
             out.add("S21.G00.81.007", _rate_text(rate.total, decimals=3))
+    if context.prevoyance:
+        # Prévoyance elements: a base 31 at zero per affiliation (S21.G00.78.005 names it), its
+        # component (the gross pay it applies to) and the contribution on it (059).
+        affiliations = [("1", e.gross)] + ([("2", e.gross // 5)] if second else [])
+        for affiliation, gross in affiliations:
+            out.add("S21.G00.78.001", "31")
+            out.add("S21.G00.78.002", period_first)
+            out.add("S21.G00.78.003", period_last)
+            out.add("S21.G00.78.004", "0.00")
+            out.add("S21.G00.78.005", affiliation)
+            out.add("S21.G00.79.001", "10")  # salaire brut prévoyance
+            out.add("S21.G00.79.004", _money(gross))
+            out.add("S21.G00.81.001", "059")
+            out.add("S21.G00.81.004", _money(_apply(gross, 1_500)))
 
 
 def generate_sample(
@@ -762,6 +893,7 @@ def generate_sample(
     siren: str | None = None,
     nic: str | None = None,
     test: bool = True,
+    situations: frozenset[str] = frozenset(),
 ) -> Iterator[bytes]:
     """A DSN of `employees` individuals for `month`, as ISO-8859-1 chunks.
 
@@ -773,8 +905,12 @@ def generate_sample(
     """
     first = parse_month(month)
     _check_parameters(employees, nature, siren, nic)
+    unknown = sorted(set(situations) - set(SITUATIONS))
+    if unknown:
+        raise SampleParameterError(f"unknown situation(s) {', '.join(unknown)}",
+                                   parameter="situations")
     context = _Context(first=first, seed=seed, employees=employees, nature=nature,
-                       siren=siren, nic=nic)
+                       siren=siren, nic=nic, situations=frozenset(situations))
     return _generate(context, employees=employees, nature=nature, test=test)
 
 
@@ -802,10 +938,11 @@ def sample_bytes(
     siren: str | None = None,
     nic: str | None = None,
     test: bool = True,
+    situations: frozenset[str] = frozenset(),
 ) -> bytes:
     """The whole sample in memory (for small samples and tests); same arguments."""
     return b"".join(generate_sample(employees=employees, month=month, nature=nature, seed=seed,
-                                    siren=siren, nic=nic, test=test))
+                                    siren=siren, nic=nic, test=test, situations=situations))
 
 
 def write_sample(
@@ -818,10 +955,11 @@ def write_sample(
     siren: str | None = None,
     nic: str | None = None,
     test: bool = True,
+    situations: frozenset[str] = frozenset(),
 ) -> int:
     """Write a sample to `path` (gzip-compressed when it ends in .gz); returns bytes written."""
     chunks = generate_sample(employees=employees, month=month, nature=nature, seed=seed,
-                             siren=siren, nic=nic, test=test)
+                             siren=siren, nic=nic, test=test, situations=situations)
     target = Path(path)
     written = 0
     opener = gzip.open if target.suffix == ".gz" else open

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dsnlink.norm.sample import generate_sample, parse_month, write_sample
+from dsnlink.norm.sample import (
+    SITUATIONS,
+    SampleParameterError,
+    generate_sample,
+    parse_month,
+    parse_situations,
+    write_sample,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,17 +28,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--nature", default="01",
                         help="01 DSN mensuelle (default) or 07 fin de contrat unique (FCTU)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--with", dest="situations", metavar="LIST",
+                        help="situations for some individuals, comma-separated: "
+                        f"{', '.join(SITUATIONS)}, or all")
+    parser.add_argument("--siren", help="SIREN of the company (9 digits, valid key)")
+    parser.add_argument("--siret", help="SIRET of the declaring establishment (14 digits; "
+                        "its first 9 are the SIREN)")
     parser.add_argument("--out", metavar="FILE",
                         help="output file (.gz is compressed); standard output when omitted")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    siren, nic = args.siren, None
+    if args.siret:
+        if len(args.siret) != 14 or (siren and args.siret[:9] != siren):
+            raise SampleParameterError(
+                "siret must be 14 digits starting with the siren", parameter="siret"
+            )
+        siren, nic = args.siret[:9], args.siret[9:]
     options = {
         "employees": args.employees,
         "month": parse_month(args.month),
         "nature": args.nature,
         "seed": args.seed,
+        "siren": siren,
+        "nic": nic,
+        "situations": parse_situations(args.situations),
     }
     if args.out:
         write_sample(args.out, **options)

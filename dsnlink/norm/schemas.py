@@ -89,13 +89,23 @@ class ValidationReport:
         return self.blocking_count + self.non_blocking_count
 
     def to_dict(self) -> dict[str, Any]:
-        """The fixed JSON shape of `dsnlink validate --json` (other tools read it: no extra key)."""
+        """The fixed JSON shape of `dsnlink validate --json` (other tools read it: documented in
+        docs/anomalies.md, no key more)."""
+        families: dict[str, int] = {}
+        for cid in self.not_checked:
+            family = cid.split("/", 1)[-1][:3]
+            families[family] = families.get(family, 0) + 1
         return {
             "file": self.file,
             "norm_version": self.norm_version,
             "valid": self.valid,
             "declarations": [d.to_dict() for d in self.declarations],
             "anomalies": [a.to_dict() for a in self.anomalies],
+            "not_checked": {
+                "count": len(self.not_checked),
+                "by_family": dict(sorted(families.items())),
+                "ids": list(self.not_checked),
+            },
         }
 
     def details(self) -> dict[str, Any]:

@@ -30,13 +30,16 @@ from dsnlink.norm.anomalies import (
     not_checked_ids,
 )
 from dsnlink.norm.catalogue import (
-    LATEST_VERSION,
-    SUPPORTED_VERSIONS,
-    VERSION_BY_YEAR,
+    VERSION_SHAPE,
     Catalogue,
     get_catalogue_or_raise,
+    installed_versions,
+    version_for_year,
 )
+from dsnlink.norm.mandatory import MANDATORY
+from dsnlink.norm.rules import Check, Scan, rules_for
 from dsnlink.norm.schemas import Anomaly, Category, DeclarationSummary, ValidationReport
+from dsnlink.norm.tree import Env, Node, parse_date
 
 CHUNK_SIZE = 1 << 20
 PEEK_SIZE = 1 << 16
@@ -52,8 +55,32 @@ ROOT = b""
 ProgressCallback = Callable[[int], None]
 Hook = Callable[[str, str, int], None]
 Source = IO[bytes] | Iterable[bytes]
+# (needs, needs_any, check, scan, control id): a rule as the block close runs it.
+_CompiledRule = tuple[
+    frozenset[bytes] | None,
+    frozenset[bytes] | None,
+    Check | None,
+    Scan | None,
+    str,
+]
+
+
+@dataclass(slots=True)
+class _RuleIndex:
+    """The rules of one block: those that always run, and those a field (or a field's value)
+    sets off: field -> ({value: rules}, rules that only need the field)."""
+
+    always: list[_CompiledRule] = field(default_factory=list)
+    by_child: dict[bytes, list[_CompiledRule]] = field(default_factory=dict)
+    triggers: dict[bytes, tuple[dict[bytes, list[_CompiledRule]], list[_CompiledRule]]] = field(
+        default_factory=dict
+    )
+    fields: tuple[
+        tuple[bytes, dict[bytes, list[_CompiledRule]] | None, list[_CompiledRule] | None], ...
+    ] = ()
 
 _ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
+_LOT_PREFIXES = (b"S05.", b"S06.")  # the envelope of a lot of envois, not part of an envoi
 _VERSION_LINE = re.compile(rb"(?:^|\n)S10\.G00\.00\.006,'([^'\r\n]{0,20})'")
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
@@ -128,19 +155,24 @@ def _key_ok(check: str, value: str, context_siren: str | None) -> bool | None:
         return value.isascii() and value.isdigit() and stdnum_siret.is_valid(context_siren + value)
     if check == "iban":
         return stdnum_iban.is_valid(value)
+    if check == "bban":
+        return _french_rib_key_ok(value)
     return None
 
 
-@dataclass(slots=True)
-class _Frame:
-    """One open block occurrence on the depth-first stack."""
+_RIB_LETTERS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789")
 
-    block: bytes
-    line: int
-    counts: dict[bytes, int] | None = None  # child block -> occurrences, made on first child
-    last_rank: int = -1
-    last_child: bytes = b""
-    orphan: bool = False
+
+def _french_rib_key_ok(iban: str) -> bool | None:
+    """The RIB key of a French BBAN (bank 5, branch 5, account 11, key 2; letters of the account
+    count as the RIB table says); None for other countries, whose BBAN keys differ."""
+    if not iban.startswith("FR") or len(iban) != 27:
+        return None
+    bban = iban[4:].upper().translate(_RIB_LETTERS)
+    if not bban.isdigit():
+        return False
+    bank, branch, account, key = int(bban[:5]), int(bban[5:10]), int(bban[10:21]), int(bban[21:])
+    return (89 * bank + 15 * branch + 3 * account + key) % 97 == 0
 
 
 @dataclass(slots=True)
@@ -174,8 +206,12 @@ class _Validator:
         machine_to_machine: bool,
         max_anomalies: int,
         today: date,
+        versions: tuple[str, ...],
     ) -> None:
         self.cat = catalogue
+        self.versions = versions
+        self.lot_line: int | None = None
+        self.missing_norm: tuple[str, int] | None = None  # declared version not installed
         self.report = report
         self.m2m = machine_to_machine
         self.max_anomalies = max_anomalies
@@ -183,7 +219,8 @@ class _Validator:
         self.lineno = 0
         self.non_rubric = 0  # lines that are not rubric lines (empty, malformed, too long)
         self.rubric_lines_at_s90: int | None = None
-        self.stack: list[_Frame] = [_Frame(ROOT, 0)]
+        self.stack: list[Node] = [Node(ROOT, 0)]
+        self.env = Env(self.stack)
         self.cur_block: bytes | None = None
         self.cur_field = b""
         self.seen_first = False
@@ -199,7 +236,7 @@ class _Validator:
         self.declared_version: str | None = None
         self.resolved: dict[str, tuple[str, str]] = {}
         self.date_cache: dict[bytes, bool] = {}
-        self.line_cache: dict[bytes, tuple[bytes, bytes]] = {}
+        self.line_cache: dict[bytes, tuple[bytes, bytes, bytes]] = {}
         self.calendar_ids = calendar_control_ids(catalogue)
         self.signalements = SIGNALEMENT_NATURES
         nature = catalogue.rubrics.get("S20.G00.05.001")
@@ -223,6 +260,7 @@ class _Validator:
             "S20.G00.05.004": self._h_decl,
             "S20.G00.05.005": self._h_decl,
             "S20.G00.05.006": self._h_decl,
+            "S20.G00.05.007": self._h_decl,
             "S21.G00.06.001": self._h_siren,
             "S21.G00.11.001": self._h_nic,
             "S21.G00.30.001": self._h_nir,
@@ -268,7 +306,40 @@ class _Validator:
             for key in self.block_parent
         }
         self.openers = frozenset({b"S20.G00.05", b"S21.G00.30", b"S89.G00.91", b"S90.G00.90"})
-        self.closers = frozenset({*self.mandatory, b"S21.G00.30", b"S20.G00.05"})
+        self.required: dict[bytes, list[tuple[bytes, str, frozenset[str] | None]]] = {}
+        for rid, natures in MANDATORY.items():
+            if rid in self.cat.rubrics:
+                self.required.setdefault(rid[:10].encode(), []).append(
+                    (rid[11:].encode(), rid, natures)
+                )
+        # Per block, the rules indexed by the field (and value) that can set them off, so that
+        # the close of a block looks only at the rules its rubrics concern.
+        self.rules: dict[bytes, _RuleIndex] = {}
+        for rule in rules_for(self.cat):
+            index = self.rules.setdefault(rule.block, _RuleIndex())
+            compiled = (rule.needs or None, rule.needs_any or None, rule.check, rule.scan, rule.id)
+            if rule.child is not None and rule.gate is None:
+                index.by_child.setdefault(rule.child, []).append(compiled)
+            elif rule.gate is not None:
+                fld, wanted = rule.gate
+                by_value = index.triggers.setdefault(fld, ({}, []))[0]
+                for v in wanted:
+                    by_value.setdefault(v, []).append(compiled)
+            elif rule.needs:
+                index.triggers.setdefault(max(rule.needs), ({}, []))[1].append(compiled)
+            else:
+                index.always.append(compiled)
+        for index in self.rules.values():
+            index.fields = tuple(
+                (fld, by_value or None, by_field or None)
+                for fld, (by_value, by_field) in index.triggers.items()
+            )
+        self.closers = frozenset(
+            {*self.mandatory, *self.required, *self.rules, b"S21.G00.30", b"S20.G00.05"}
+        )
+        # Closed blocks are kept under their parent for the rules, except those that would
+        # make memory grow with the file: individuals and declarations.
+        self.dropped = frozenset({b"S20.G00.05", b"S21.G00.30", b"S89.G00.91", ROOT})
 
     def _with_keys(self, rid: str, hook: Hook | None) -> Hook:
         checks = self.key_checks[rid]
@@ -341,16 +412,20 @@ class _Validator:
         remember = self.line_cache.__setitem__
         add = self.add
         place = self._place
+        stack = self.stack
+        vals = stack[-1].values
         for lineno, raw in enumerate(lines, first):
             known = known_line(raw)
             if known is not None:
                 # Byte-identical to a line already found valid: only its place in the tree is new.
-                block, fld = known
+                block, fld, value = known
                 if block is cur_block and fld > cur_field:
                     cur_field = fld
                 else:
                     self.cur_field = cur_field
                     cur_block, cur_field = place(block, fld, lineno)
+                    vals = stack[-1].values
+                vals[fld] = value
                 continue
             line = raw
             n = len(raw)
@@ -358,12 +433,10 @@ class _Validator:
                 raw = raw[:-1]
                 n -= 1
                 if n > MAX_LINE - 2:
-                    self.non_rubric += 1
-                    add("DSNLINK-FMT-01", lineno, None, raw[:80])
+                    self._too_long(raw, lineno)
                     continue
             elif n > MAX_LINE - 1:
-                self.non_rubric += 1
-                add("DSNLINK-FMT-01", lineno, None, raw[:80])
+                self._too_long(raw, lineno)
                 continue
             bad_encoding = False
             if (non_ascii and not raw.isascii()) or (controls and _CTRL_LINE.search(raw)):
@@ -378,7 +451,11 @@ class _Validator:
             spec = specs.get(raw[:14])
             if spec is None:
                 rid = raw[:14]
-                if _ID_SHAPE.fullmatch(rid):
+                if rid.startswith(_LOT_PREFIXES) and _ID_SHAPE.fullmatch(rid):
+                    self.non_rubric += 1
+                    if self.lot_line is None:
+                        self.lot_line = lineno
+                elif _ID_SHAPE.fullmatch(rid):
                     add("DSNLINK-FMT-06", lineno, rid.decode("latin-1"), raw[16:-1],
                         version=self.cat.version)
                 else:
@@ -392,20 +469,25 @@ class _Validator:
             else:
                 self.cur_field = cur_field
                 cur_block, cur_field = place(block, fld, lineno)
+                vals = stack[-1].values
+            value = vals[fld] = raw[16:-1]
             if bad_encoding:
                 continue
             lv = n - 17
             if lv < mn or lv > mx:
                 if lv == 0:
                     add("DSNLINK-FMT-04", lineno, rid, b"")
+                elif lv > mx:
+                    add("CSL-01", lineno, rid, value, name=rid,
+                        comparison="plus longue que la longueur maximale autorisée", bound=mx)
                 else:
-                    add("DSNLINK-VAL-01", lineno, rid, raw[16:-1], length=lv, min=mn, max=mx)
+                    add("CSL-01", lineno, rid, value, name=rid,
+                        comparison="plus courte que la longueur minimale autorisée", bound=mn)
                 continue
             if pattern is not None and pattern.fullmatch(raw, 16, n - 1) is None:
                 self._format_error(rid, raw[16:-1], lineno)
                 continue
             if values is not None or kind:
-                value = raw[16:-1]
                 if values is not None and value not in values:
                     add("DSNLINK-VAL-03", lineno, rid, value)
                     continue
@@ -420,12 +502,22 @@ class _Validator:
                         continue
             if hook is not None:
                 self.lineno = lineno
-                hook(rid, raw[16:-1].decode("latin-1"), lineno)
+                hook(rid, value.decode("latin-1"), lineno)
             elif len(self.line_cache) < LINE_CACHE_SIZE:
-                remember(line, (block, fld))
+                remember(line, (block, fld, value))
         self.cur_block = cur_block
         self.cur_field = cur_field
         self.lineno = first - 1 + len(lines)
+
+    def _too_long(self, raw: bytes, lineno: int) -> None:
+        """A line over 256 characters: reported once; still counted as a rubric line when it
+        starts like one, as the deposit point counts it in S90.G00.90.001."""
+        if not (len(raw) > 16 and raw[14:16] == b",'" and _ID_SHAPE.fullmatch(raw[:14])):
+            self.non_rubric += 1
+        elif raw[:10] == self.stack[-1].block:
+            # Present, though unreadable: not also "mandatory rubric missing".
+            self.stack[-1].values.setdefault(raw[11:14], raw[16:80])
+        self.add("DSNLINK-FMT-01", lineno, None, raw[:80])
 
     def _encoding(self, raw: bytes, lineno: int) -> bool:
         if _UTF8_SEQ.search(raw):
@@ -474,7 +566,7 @@ class _Validator:
             else:
                 self.add("DSNLINK-STR-01", lineno, None, None, block=block.decode(),
                          parent=parent_block.decode() or "(racine)")
-                stack.append(_Frame(block, lineno, orphan=True))
+                stack.append(Node(block, lineno, orphan=True))
                 return block, fld
         parent = stack[-1]
         counts = parent.counts
@@ -490,7 +582,7 @@ class _Validator:
         else:
             parent.last_rank = rank
             parent.last_child = block
-        stack.append(_Frame(block, lineno))
+        stack.append(Node(block, lineno))
         if block in self.openers:
             self._opened(block, count, lineno)
         return block, fld
@@ -509,6 +601,11 @@ class _Validator:
     def _opened(self, block: bytes, count: int, lineno: int) -> None:
         if block == b"S20.G00.05":
             self.decl = _Declaration(DeclarationSummary(line=lineno))
+            env = self.env
+            env.nature = env.type = None
+            env.built = None
+            env.siren = None
+            env.set_month(None)
             self.declaration_count += 1
             if len(self.report.declarations) < MAX_DECLARATIONS:
                 self.report.declarations.append(self.decl.summary)
@@ -525,9 +622,27 @@ class _Validator:
             self.after_s90 = True
             self.watch_envelope = True
 
-    def _close(self, frame: _Frame) -> None:
-        if frame.block not in self.closers:
+    def _close(self, frame: Node) -> None:
+        block = frame.block
+        if block not in self.dropped and self.stack:
+            parent = self.stack[-1]
+            if parent.children is None:
+                parent.children = [frame]
+            else:
+                parent.children.append(frame)
+        if block not in self.closers:
             return
+        required = self.required.get(block)
+        if required is not None:
+            values = frame.values
+            nature = self.env.nature
+            for fld, rid, natures in required:
+                if fld not in values and (natures is None or nature in natures):
+                    self.add("DSNLINK-STR-08", frame.line or None, rid, None, name=rid,
+                             block=block.decode())
+        rules = self.rules.get(block)
+        if rules is not None:
+            self._run_rules(frame, rules)
         counts = frame.counts or {}
         for child, minimum in self.mandatory.get(frame.block, ()):
             if counts.get(child, 0) < minimum:
@@ -544,6 +659,48 @@ class _Validator:
         elif frame.block == b"S20.G00.05":
             self._close_declaration()
 
+    def _run_rules(self, node: Node, index: _RuleIndex) -> None:
+        values = node.values
+        if index.always:
+            self._run(node, index.always)
+        if index.by_child and node.counts:
+            for child, rules in index.by_child.items():
+                if child in node.counts:
+                    self._run(node, rules)
+        for fld, by_value, by_field in index.fields:
+            value = values.get(fld)
+            if value is None:
+                continue
+            if by_value is not None:
+                gated = by_value.get(value)
+                if gated is not None:
+                    self._run(node, gated)
+            if by_field is not None:
+                self._run(node, by_field)
+
+    def _run(self, node: Node, rules: list[_CompiledRule]) -> None:
+        env = self.env
+        present = node.values.keys()
+        for needs, needs_any, check, scan, cid in rules:
+            if needs is not None and not present >= needs:
+                continue
+            if needs_any is not None and present.isdisjoint(needs_any):
+                continue
+            if check is not None:
+                if check(node, env):
+                    self._rule_anomaly(cid, node)
+            elif scan is not None:
+                for bad in scan(node, env):
+                    self._rule_anomaly(cid, bad)
+
+    def _rule_anomaly(self, cid: str, node: Node) -> None:
+        rubric = cid.split("/", 1)[0]
+        fld = rubric[11:]
+        if node.block == rubric[:10].encode() and fld.encode() in node.values:
+            self.add(cid, node.line_of(fld), rubric, node.get(fld))
+        else:
+            self.add(cid, node.line or None, rubric, None)
+
     # -- value hooks ---------------------------------------------------------------------------
 
     def _h_envoi(self, rid: str, value: str, lineno: int) -> None:
@@ -556,7 +713,11 @@ class _Validator:
     def _h_version(self, rid: str, value: str, lineno: int) -> None:
         self.declared_version = value
         self.envoi_lines["S10.G00.00.006"] = lineno
-        if value not in SUPPORTED_VERSIONS:
+        if value in self.versions:
+            return
+        if VERSION_SHAPE.fullmatch(value):
+            self.missing_norm = (value, lineno)
+        else:
             self.add("DSNLINK-NORM-02", lineno, "S10.G00.00.006", value, found=value,
                      used=self.cat.version)
 
@@ -579,8 +740,12 @@ class _Validator:
             s.order_number = value
         elif rid.endswith("005"):
             s.month = f"{value[4:8]}-{value[2:4]}"
-        else:
+            self.env.set_month(parse_date(value))
+        elif rid.endswith("006"):
             s.replaced_id = value
+        else:
+            self.env.built = parse_date(value)
+        self.env.nature, self.env.type = s.nature, s.type
 
     def _h_event(self, rid: str, value: str, lineno: int) -> None:
         decl = self.decl
@@ -595,6 +760,7 @@ class _Validator:
 
     def _h_siren(self, rid: str, value: str, lineno: int) -> None:
         self.context["S21.G00.06.001"] = value
+        self.env.siren = value
         if self.decl is not None:
             self.decl.summary.siren = value
 
@@ -664,8 +830,9 @@ class _Validator:
         elif ind.ntt is None:
             self.add("S21.G00.30.020/CCH-12", ind.line, "S21.G00.30.020", None)
         if birth_year is not None:
+            # Official: birth year <= current year and > current year - 120.
             age = self._reference_year() - birth_year
-            if not 0 < age <= 120:
+            if not 0 <= age < 120:
                 self.add("S21.G00.30.006/CCH-12", ind.birth_line, "S21.G00.30.006", ind.birth)
 
     def _close_declaration(self) -> None:
@@ -678,9 +845,6 @@ class _Validator:
         line = decl.lines.get
         if not (s.nature == "01" and s.type in ("02", "05")):
             self.all_without_individual = False
-        for rid in ("S20.G00.05.001", "S20.G00.05.002", "S20.G00.05.003", "S20.G00.05.005"):
-            if rid not in decl.lines:
-                self.add("DSNLINK-STR-08", s.line, rid, None, name=rid, block="S20.G00.05")
         individuals = s.individuals + decl.non_salaried
         t, nature = s.type, s.nature
         type_line = line("S20.G00.05.002", s.line)
@@ -701,12 +865,17 @@ class _Validator:
         if s.replaced_id is not None and t not in (None, "03", "04"):
             self.add("S20.G00.05.006/CCH-12", line("S20.G00.05.006", s.line), "S20.G00.05.006",
                      s.replaced_id)
-        if s.month is not None and self.declared_version is not None:
-            expected = VERSION_BY_YEAR.get(int(s.month[:4]))
+        if (
+            s.month is not None
+            and self.declared_version is not None
+            and s.month[:4].isdigit()
+            and self.missing_norm is None
+        ):
+            expected = version_for_year(int(s.month[:4]), self.versions)
             if expected != self.declared_version:
                 self.add("DSNLINK-NORM-01", line("S20.G00.05.005"), "S20.G00.05.005",
                          s.month, version=self.declared_version, month=s.month,
-                         expected=expected or "aucune version prise en charge")
+                         expected=expected or "aucune version installée")
 
     def finish(self) -> None:
         report = self.report
@@ -745,6 +914,7 @@ class _Validator:
         ):
             self.add("S10.G00.00.008/CCH-11", self.envoi_lines.get("S10.G00.00.008"),
                      "S10.G00.00.008", report.envoi_type)
+        self._single_cause()
         report.anomalies.sort(key=lambda a: a.line if a.line is not None else 1 << 62)
         if report.truncated:
             listed = len(report.anomalies)
@@ -754,6 +924,24 @@ class _Validator:
                                             message.format(cap=listed, more=more), None, None,
                                             None))
             report.non_blocking_count += 1
+
+
+    def _single_cause(self) -> None:
+        """A lot, or a norm not installed: one clear anomaly instead of the consequences."""
+        report = self.report
+        details: dict[str, object] = {}
+        if self.lot_line is not None:
+            aid, line, rubric, value = "DSNLINK-STR-09", self.lot_line, None, None
+        elif self.missing_norm is not None:
+            version, line = self.missing_norm
+            aid, rubric, value = "DSNLINK-NORM-03", "S10.G00.00.006", version
+            details["version"] = version
+        else:
+            return
+        report.anomalies.clear()
+        report.blocking_count = report.non_blocking_count = 0
+        report.truncated = False
+        self.add(aid, line, rubric, value, **details)
 
 
 def _chunks(source: Source) -> Iterator[bytes]:
@@ -779,11 +967,13 @@ def validate_stream(
     machine_to_machine: bool = True,
     max_anomalies: int = DEFAULT_MAX_ANOMALIES,
     today: date | None = None,
+    data_dir: Path | str | None = None,
 ) -> ValidationReport:
     """Validate a DSN read from a binary file object or an iterable of (decompressed) chunks.
 
     `machine_to_machine` enables CST-11 (one declaration per envoi); `today` is the reference
-    date for ages when no declared month is known; `on_progress(bytes_read)` is called per chunk.
+    date for ages when no declared month is known; `on_progress(bytes_read)` is called per chunk;
+    `data_dir` is where `dsnlink norm import` put imported catalogues (settings.data_dir).
     """
     chunks = _chunks(source)
     head = b""
@@ -794,8 +984,9 @@ def validate_stream(
         if len(head) >= PEEK_SIZE:
             break
     found = _peek_version(head)
-    version = found if found in SUPPORTED_VERSIONS else LATEST_VERSION
-    catalogue = get_catalogue_or_raise(version)
+    versions = installed_versions(data_dir)
+    version = found if found in versions else versions[-1]
+    catalogue = get_catalogue_or_raise(version, data_dir)
     report = ValidationReport(file=filename, norm_version=found or None)
     report.not_checked = not_checked_ids(catalogue)
     validator = _Validator(
@@ -804,6 +995,7 @@ def validate_stream(
         machine_to_machine=machine_to_machine,
         max_anomalies=max_anomalies,
         today=today or date.today(),
+        versions=versions,
     )
     carry = b""
     bytes_read = 0
@@ -836,6 +1028,7 @@ def validate_path(
     machine_to_machine: bool = True,
     max_anomalies: int = DEFAULT_MAX_ANOMALIES,
     today: date | None = None,
+    data_dir: Path | str | None = None,
 ) -> ValidationReport:
     """Validate a DSN file, plain or gzip (recognised by its magic bytes).
 
@@ -869,6 +1062,7 @@ def validate_path(
                 machine_to_machine=machine_to_machine,
                 max_anomalies=max_anomalies,
                 today=today,
+                data_dir=data_dir,
             )
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise UnreadableInputError(f"{p}: corrupt gzip data ({exc})", path=str(p)) from exc

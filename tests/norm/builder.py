@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -78,11 +79,14 @@ def declaration_lines(d: Declaration) -> list[Line]:
         ("S21.G00.11.005", "PARIS"),
     ]
     for e in d.employees:
-        lines += employee_lines(e)
+        lines += employee_lines(e, d.month)
     return lines
 
 
-def employee_lines(e: Employee) -> list[Line]:
+def employee_lines(e: Employee, month: str = "01012026") -> list[Line]:
+    """An individual with one contract paid for the declared month (`01MMYYYY`)."""
+    mm, yyyy = month[2:4], month[4:]
+    last = f"{calendar.monthrange(int(yyyy), int(mm))[1]:02d}{mm}{yyyy}"
     lines: list[Line] = []
     if e.nir is not None:
         lines.append(("S21.G00.30.001", e.nir))
@@ -98,17 +102,24 @@ def employee_lines(e: Employee) -> list[Line]:
     lines += [
         ("S21.G00.40.001", "01012020"),
         ("S21.G00.40.002", "01"),
+        ("S21.G00.40.003", "04"),
         ("S21.G00.40.007", "01"),
         ("S21.G00.40.009", "C0001"),
         ("S21.G00.40.012", "151.67"),
         ("S21.G00.40.013", "151.67"),
+        ("S21.G00.40.017", "1486"),
         ("S21.G00.71.002", "RUAA"),
-        ("S21.G00.50.001", "31012026"),
+        ("S21.G00.50.001", last),
         ("S21.G00.50.002", "2500.00"),
-        ("S21.G00.51.001", "01012026"),
-        ("S21.G00.51.002", "31012026"),
+        ("S21.G00.51.001", f"01{mm}{yyyy}"),
+        ("S21.G00.51.002", last),
+        ("S21.G00.51.010", "C0001"),
         ("S21.G00.51.011", "001"),
         ("S21.G00.51.013", "3000.00"),
+        ("S21.G00.78.001", "03"),
+        ("S21.G00.78.002", f"01{mm}{yyyy}"),
+        ("S21.G00.78.003", last),
+        ("S21.G00.78.004", "3000.00"),
     ]
     return lines
 

@@ -13,7 +13,12 @@ import pytest
 from dsnlink.errors import NotFoundError
 from dsnlink.norm import Anomaly, DeclarationSummary, ValidationReport, validate_stream
 from dsnlink.norm.anomalies import PROJECT_ANOMALIES, not_checked_ids
-from dsnlink.norm.catalogue import SUPPORTED_VERSIONS, get_catalogue, get_catalogue_or_raise
+from dsnlink.norm.catalogue import (
+    SUPPORTED_VERSIONS,
+    clear_catalogue_cache,
+    get_catalogue,
+    get_catalogue_or_raise,
+)
 
 from .builder import Declaration, build
 from .conftest import check
@@ -61,7 +66,7 @@ def test_anomaly_is_a_value_object() -> None:
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_catalogues_load_fast_and_hold_the_norm(version: str) -> None:
-    get_catalogue_or_raise.cache_clear()
+    clear_catalogue_cache()
     started = time.perf_counter()
     cat = get_catalogue_or_raise(version)
     assert time.perf_counter() - started < 0.5

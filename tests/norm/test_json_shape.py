@@ -23,8 +23,15 @@ def test_json_report_has_exactly_the_documented_keys(
     reports = json.loads(capsys.readouterr().out)
     assert exit_code == 1
     assert [set(r) for r in reports] == [
-        {"file", "norm_version", "valid", "declarations", "anomalies"}
+        {"file", "norm_version", "valid", "declarations", "anomalies", "not_checked"}
     ] * 2
+    not_checked = reports[0]["not_checked"]
+    assert set(not_checked) == {"count", "by_family", "ids"}
+    assert not_checked["count"] == len(not_checked["ids"]) == sum(
+        not_checked["by_family"].values()
+    )
+    assert not_checked["by_family"]["CRE"] == 48  # P26V01: no referential is shipped
+    assert "S21.G00.40.001/CCH-15" not in not_checked["ids"]  # implemented
     assert [r["valid"] for r in reports] == [True, False]
     assert set(reports[0]["declarations"][0]) == {
         "nature", "type", "month", "siren", "nic", "individuals"

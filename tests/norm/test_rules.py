@@ -69,7 +69,8 @@ def test_la_poste_sirets_use_the_digit_sum_rule() -> None:
         ("1850775999999", "15071985", "S21.G00.30.001/CCH-16"),  # six trailing 9s
         ("1860775123456", "15071985", "S21.G00.30.006/CCH-11"),  # NIR year 86, born 1985
         ("1050775123456", "15071905", "S21.G00.30.006/CCH-12"),  # 121 years old in 2026
-        ("1260775123456", "15072026", "S21.G00.30.006/CCH-12"),  # born in the declared year
+        ("1060775123456", "15071906", "S21.G00.30.006/CCH-12"),  # year 2026 - 120: too old
+        ("1270775123456", "15072027", "S21.G00.30.006/CCH-12"),  # born after the declared year
     ],
 )
 def test_nir_rules(nir: str, birth: str, expected: str) -> None:
@@ -83,7 +84,7 @@ def test_nir_rules(nir: str, birth: str, expected: str) -> None:
         ("1700120123456", "01011970"),  # 20 before 1976
         ("1650196123456", "01011965"),  # 96 before 1968
         ("1850775199999", "15071985"),  # five trailing 9s
-        ("1060775123456", "15071906"),  # 120 years old
+        ("1070775123456", "15071907"),  # born in 2026 - 119: the oldest allowed
     ],
 )
 def test_nir_rules_pass(nir: str, birth: str) -> None:
@@ -197,10 +198,19 @@ def test_norm_not_in_force_for_the_month(version: str, month: str) -> None:
     ]
 
 
-def test_unsupported_norm_version() -> None:
+def test_norm_not_installed_is_one_clear_anomaly() -> None:
     report = check(build(version="P23V01"))
-    assert found(report, "DSNLINK-NORM-02") == [(5, "S10.G00.00.006")]
+    assert [(a.id, a.line, a.rubric) for a in report.anomalies] == [
+        ("DSNLINK-NORM-03", 5, "S10.G00.00.006")
+    ]
+    assert "dsnlink norm import" in report.anomalies[0].message
     assert report.norm_version == "P23V01"
+    assert report.declarations[0].siren == "732829320"  # the gateway can still identify it
+
+
+def test_malformed_norm_version() -> None:
+    report = check(build(version="V26P01"))
+    assert found(report, "DSNLINK-NORM-02") == [(5, "S10.G00.00.006")]
 
 
 def _insert_after(lines: list[tuple[str, str]], rubric: str, extra: list[tuple[str, str]]
@@ -216,7 +226,7 @@ def _insert_after(lines: list[tuple[str, str]], rubric: str, extra: list[tuple[s
 )
 def test_iban_key(iban: str, valid: bool) -> None:
     lines = _insert_after(build_lines(), "S21.G00.11.005", [
-        ("S21.G00.12.001", "01"), ("S21.G00.12.002", "AGRIFRPP"), ("S21.G00.12.003", iban),
+        ("S21.G00.12.002", "AGRIFRPP"), ("S21.G00.12.003", iban),
     ])
     report = check(render(lines))
     assert report.valid is valid
@@ -236,7 +246,22 @@ def test_iban_key(iban: str, valid: bool) -> None:
     ],
 )
 def test_siret_key_of_a_previous_contract(siret: str, expected: list[str]) -> None:
-    lines = _insert_after(build_lines(), "S21.G00.40.013", [
+    lines = _insert_after(build_lines(), "S21.G00.40.017", [
         ("S21.G00.45.001", siret), ("S21.G00.45.002", "C0000"),
+    ])
+    assert ids(check(render(lines))) == expected
+
+
+@pytest.mark.parametrize(
+    ("iban", "expected"),
+    [
+        ("FR7630006000011234567890189", []),
+        ("FR5430006000011234567890100", ["S21.G00.12.003/CSL-12"]),  # IBAN key right, RIB wrong
+        ("DE89370400440532013000", []),  # another country's BBAN: not checked
+    ],
+)
+def test_french_bban_key(iban: str, expected: list[str]) -> None:
+    lines = _insert_after(build_lines(), "S21.G00.11.005", [
+        ("S21.G00.12.002", "AGRIFRPP"), ("S21.G00.12.003", iban),
     ])
     assert ids(check(render(lines))) == expected

@@ -37,12 +37,12 @@ def test_rubric_removed_from_a_later_norm_is_unknown_there() -> None:
 @pytest.mark.parametrize(
     ("rubric", "value", "expected"),
     [
-        ("S21.G00.30.004", "J" * 81, "DSNLINK-VAL-01"),  # too long
-        ("S21.G00.06.001", "7328293", "DSNLINK-VAL-01"),  # too short
+        ("S21.G00.30.004", "J" * 81, "CSL-01"),  # too long
+        ("S21.G00.06.001", "7328293", "CSL-01"),  # too short
         ("S21.G00.30.001", "3850775123456", "DSNLINK-VAL-02"),  # regexp (sex digit 3)
         ("S21.G00.30.001", "185077512345X", "DSNLINK-VAL-02"),
         ("S10.G00.00.005", "03", "DSNLINK-VAL-03"),  # enumeration
-        ("S21.G00.30.005", "1", "DSNLINK-VAL-01"),
+        ("S21.G00.30.005", "1", "CSL-01"),
         ("S21.G00.30.005", "03", "DSNLINK-VAL-03"),
         ("S21.G00.40.001", "30022020", "DSNLINK-VAL-04"),  # 30 February
         ("S21.G00.40.001", "29022021", "DSNLINK-VAL-04"),  # not a leap year
