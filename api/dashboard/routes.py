@@ -70,7 +70,7 @@ def _sign_in_required(request: Request) -> HTTPException:
 
 
 def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> Visitor:
-    secret = runtime.settings.secret_key
+    secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is None or data.tenant_id is None:
         raise _sign_in_required(request)
@@ -185,7 +185,7 @@ def _sign_in_page(
     ask_tenant: bool = False,
     target: str | None = None,
 ) -> HTMLResponse:
-    secret = runtime.settings.secret_key
+    secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is not None:
         data = cookies.SessionData.anonymous()
@@ -220,7 +220,7 @@ def _signed_in(
         stamp=stamp,
     )
     response = RedirectResponse(_safe_next(target), status_code=303)
-    cookies.write(response, request, data, secret=runtime.settings.secret_key)
+    cookies.write(response, request, data, secret=runtime.session_secret)
     return response
 
 
@@ -231,14 +231,22 @@ def _expired_form(request: Request, runtime: Runtime) -> HTMLResponse:
     )
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _throttled(
     request: Request, runtime: Runtime, session: Session, *, email: str | None, target: str
 ) -> HTMLResponse | None:
-    """The refusal page when this address or e-mail has tried to sign in too often."""
-    client = request.client.host if request.client else "unknown"
+    """The refusal page when this address tried too often, or this (address, e-mail) pair
+    failed too often lately."""
     try:
         tenants_service.throttle_sign_in(
-            session, client=client, email=email, clock=runtime.clock
+            session,
+            client=_client(request),
+            email=email,
+            secret=runtime.settings.secret_key,
+            clock=runtime.clock,
         )
     except TooManySignInAttempts as exc:
         retry_after = exc.context["retry_after"]
@@ -257,7 +265,7 @@ def _throttled(
 
 @router.post("/connexion", response_model=None)
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
@@ -275,6 +283,15 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
         )
     except AuthenticationRequired as exc:
         ask_tenant = bool(exc.context.get("tenant_required"))
+        if not ask_tenant:
+            tenants_service.record_sign_in(
+                session,
+                client=_client(request),
+                email=email,
+                succeeded=False,
+                secret=runtime.settings.secret_key,
+                clock=runtime.clock,
+            )
         return _sign_in_page(
             request,
             runtime,
@@ -290,12 +307,20 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
             ask_tenant=ask_tenant or bool(tenant_name),
             target=target,
         )
+    tenants_service.record_sign_in(
+        session,
+        client=_client(request),
+        email=email,
+        succeeded=True,
+        secret=runtime.settings.secret_key,
+        clock=runtime.clock,
+    )
     return _signed_in(request, runtime, principal, stamp=stamp, target=target)
 
 
 @router.post("/connexion/cle", response_model=None)
 async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
@@ -317,14 +342,20 @@ async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: Sessi
             error="Clé d'API inconnue ou révoquée.",
             target=target,
         )
-    return _signed_in(request, runtime, principal, stamp=None, target=target)
+    stamp = tenants_service.key_session_stamp(session, principal=principal)
+    return _signed_in(request, runtime, principal, stamp=stamp, target=target)
 
 
 @router.post("/deconnexion", response_model=None)
-async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+async def sign_out(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Sign-out ends the session on the server too: the user's session version moves on, so a
+    copy of the cookie no longer opens anything (every session of this user ends)."""
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
+    data = cookies.read(request, secret=runtime.session_secret)
+    if data is not None and data.tenant_id is not None and data.user_id is not None:
+        tenants_service.end_sessions(session, tenant_id=data.tenant_id, user_id=data.user_id)
     response = RedirectResponse("/app/connexion", status_code=303)
     cookies.clear(response, request)
     return response
@@ -468,7 +499,7 @@ async def order_transmission(
     runtime: RuntimeDep,
     visitor: VisitorDep,
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     back = f"/app/declarations/{declaration_id}"
@@ -541,7 +572,7 @@ async def _file_chunks(upload: UploadFile, first: bytes) -> AsyncIterator[bytes]
 async def upload(
     request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     context = _layout(session, runtime, visitor, request, result=None)
