@@ -356,3 +356,45 @@ async def test_storage_quota_counts_rejected_files_too(
     assert second.status_code == 422, second.text
     assert second.json()["type"] == PROBLEMS + "storage-quota-exceeded"
     assert second.json()["used"] == len(rejected)
+
+
+async def test_rejected_declarations_are_purged_after_their_retention(
+    client: httpx.AsyncClient,
+    tenant_a: TenantHandle,
+    company_a: dict[str, Any],
+    db_engine: Engine,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    from dsnlink.ops import retention
+
+    valid = sample_bytes(employees=3, month="2026-10", siren=SIREN_A, nic=NIC_A)
+    rejected = valid.replace(b"S90.G00.90.001,'", b"S90.G00.90.001,'9")
+    kept = await client.post(
+        "/v1/declarations", content=valid, headers={**tenant_a.headers, **OCTET}
+    )
+    gone = await client.post(
+        "/v1/declarations", content=rejected, headers={**tenant_a.headers, **OCTET}
+    )
+    assert kept.status_code == gone.status_code == 201
+    assert gone.json()["status"] == "rejected"
+    blobs = settings.data_dir / "blobs"
+    assert len(list(blobs.rglob("*.dsn.enc"))) == 2
+
+    keep = timedelta(days=settings.rejected_retention_days)
+    sessions = db.session_factory(db_engine)
+    with db.unit_of_work(sessions) as session:
+        early = retention.purge_history(
+            session, now=clock.now() + keep - timedelta(hours=1), rejected_retention=keep
+        )
+    assert early.deleted == {}
+    with db.unit_of_work(sessions) as session:
+        report = retention.purge_history(
+            session, now=clock.now() + keep + timedelta(hours=1), rejected_retention=keep
+        )
+    assert report.deleted["declaration"] == 1
+    assert retention.remove_files(blobs, report.blob_paths) == 1
+    for declaration, status in ((gone, 404), (kept, 200)):
+        path = f"/v1/declarations/{declaration.json()['id']}"
+        assert (await client.get(path, headers=tenant_a.headers)).status_code == status
+    assert len(list(blobs.rglob("*.dsn.enc"))) == 1
