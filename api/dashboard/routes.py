@@ -472,7 +472,12 @@ def declaration_page(
         )
     except DsnlinkError as exc:
         return _error_page(exc, back="/app/declarations")
-    people = {e.user_id for e in detail.timeline if e.user_id}
+    people = {
+        person
+        for e in detail.timeline
+        for person in (e.user_id, e.api_key_created_by_user_id)
+        if person is not None
+    }
     if detail.ordered_by_user_id:
         people.add(detail.ordered_by_user_id)
     return render(

@@ -100,6 +100,20 @@ def list_api_keys(session: Session, *, tenant_id: uuid.UUID) -> Sequence[ApiKey]
     ).all()
 
 
+def api_key_creators(
+    session: Session, *, tenant_id: uuid.UUID, key_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Who created each of these keys of the tenant (keys without a recorded creator left out)."""
+    if not key_ids:
+        return {}
+    rows = session.exec(
+        select(ApiKey.id, ApiKey.created_by_user_id).where(
+            ApiKey.tenant_id == tenant_id, col(ApiKey.id).in_(list(key_ids))
+        )
+    ).all()
+    return {key_id: creator for key_id, creator in rows if creator is not None}
+
+
 def list_live_api_keys_of_user(session: Session, *, user_id: uuid.UUID) -> Sequence[ApiKey]:
     return session.exec(
         select(ApiKey).where(ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None))

@@ -398,3 +398,32 @@ async def test_rejected_declarations_are_purged_after_their_retention(
         path = f"/v1/declarations/{declaration.json()['id']}"
         assert (await client.get(path, headers=tenant_a.headers)).status_code == status
     assert len(list(blobs.rglob("*.dsn.enc"))) == 1
+
+
+async def test_the_timeline_names_who_created_the_key_used(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, company_a: dict[str, Any]
+) -> None:
+    user = (
+        await client.post(
+            "/v1/users", headers=tenant_a.headers, json={"email": "k@alpha.example", "role": "user"}
+        )
+    ).json()
+    minted = (
+        await client.post(
+            "/v1/api-keys", headers=tenant_a.headers, json={"name": "k", "user_id": user["id"]}
+        )
+    ).json()
+    uploaded = await client.post(
+        "/v1/declarations",
+        content=sample_bytes(employees=2, month="2026-10", siren=SIREN_A, nic=NIC_A),
+        headers={"Authorization": f"Bearer {minted['key']}", **OCTET},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    detail = await client.get(
+        f"/v1/declarations/{uploaded.json()['id']}", headers=tenant_a.headers
+    )
+    (received, *_) = detail.json()["timeline"]
+    assert received["user_id"] == user["id"]
+    assert received["api_key_id"] == minted["id"]
+    assert received["api_key_created_by_user_id"] == minted["created_by_user_id"]
+    assert minted["created_by_user_id"] != user["id"]
