@@ -94,7 +94,7 @@ class ApiKey(SQLModel, table=True):
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id", index=True)
     user_id: uuid.UUID = Field(foreign_key="app_user.id")
     created_by_user_id: uuid.UUID | None = Field(
-        default=None, foreign_key="app_user.id", description="the administrator who minted it"
+        default=None, description="the administrator who minted it (an app_user id)"
     )
     name: str = Field(max_length=200)
     prefix: str = Field(max_length=16, sa_column_kwargs={"unique": True})

@@ -32,19 +32,14 @@ api_key = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("api_key") as batch:
-        batch.add_column(sa.Column("created_by_user_id", sa.Uuid(), nullable=True))
-        batch.create_foreign_key(
-            "fk_api_key_created_by_user_id_app_user",
-            "app_user",
-            ["created_by_user_id"],
-            ["id"],
-        )
+    # Plain columns (no foreign key: users are never deleted, only marked removed), so SQLite
+    # adds and drops them in place, without recreating tables other tables refer to.
+    op.add_column("api_key", sa.Column("created_by_user_id", sa.Uuid(), nullable=True))
     op.execute(api_key.update().values(created_by_user_id=api_key.c.user_id))
-    with op.batch_alter_table("app_user") as batch:
-        batch.add_column(
-            sa.Column("session_version", sa.Integer(), nullable=False, server_default="0")
-        )
+    op.add_column(
+        "app_user",
+        sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"),
+    )
     # Counters of at most a minute: dropping them only resets the current window.
     op.execute(sa.text("DELETE FROM rate_limit_window"))
     op.create_index(
@@ -66,8 +61,5 @@ def downgrade() -> None:
     op.drop_table("sign_in_backoff")
     op.drop_index("ix_rate_limit_window_window_start", table_name="rate_limit_window")
     op.execute(sa.text("DELETE FROM rate_limit_window"))
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("session_version")
-    with op.batch_alter_table("api_key") as batch:
-        batch.drop_constraint("fk_api_key_created_by_user_id_app_user", type_="foreignkey")
-        batch.drop_column("created_by_user_id")
+    op.drop_column("app_user", "session_version")
+    op.drop_column("api_key", "created_by_user_id")
