@@ -28,6 +28,7 @@ import time
 from urllib.parse import parse_qsl
 
 import anyio
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Runtime
@@ -124,14 +125,9 @@ class StorableQuery:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_storable(scope["path"]):
-            # Such a path names nothing that can exist (a NUL would fail in PostgreSQL): 404.
-            response = problem_response(
-                404,
-                "not-found",
-                "aucune ressource à cette adresse",
-                title="Introuvable",
-            )
-            await response(scope, receive, send)
+            # Such a path names nothing that can exist (a NUL would fail in PostgreSQL): 404,
+            # a page for the dashboard's readers, problem+json for the API's.
+            await _not_found(scope)(scope, receive, send)
             return
         raw = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if raw:
@@ -147,6 +143,22 @@ class StorableQuery:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _not_found(scope: Scope) -> Response:
+    if str(scope["path"]).startswith("/app"):
+        from api.dashboard.templating import render
+
+        return render(
+            "error.html",
+            status_code=404,
+            title="Introuvable",
+            message="Cette page n'existe pas.",
+            back="/app/declarations",
+        )
+    return problem_response(
+        404, "not-found", "aucune ressource à cette adresse", title="Introuvable"
+    )
 
 
 class _BodyTooLarge(Exception):

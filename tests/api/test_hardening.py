@@ -251,7 +251,8 @@ async def test_nul_in_a_path_is_404(
 ) -> None:
     response = await client.get(path, headers=tenant_a.headers)
     assert response.status_code == 404, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    expected = "text/html" if path.startswith("/app") else "application/problem+json"
+    assert response.headers["content-type"].startswith(expected)
 
 
 # --- 10. database outage ------------------------------------------------------------------------
