@@ -43,4 +43,8 @@ VOLUME ["/data", "/backups"]
 USER dsnlink
 WORKDIR /home/dsnlink
 EXPOSE 8000
+# `dsnlink serve` bounds slow clients (DSNLINK_HEADER_READ_TIMEOUT_SECONDS,
+# DSNLINK_BODY_READ_TIMEOUT_SECONDS, DSNLINK_KEEP_ALIVE_SECONDS, DSNLINK_MAX_CONNECTIONS) and
+# believes X-Forwarded-For only from DSNLINK_FORWARDED_ALLOW_IPS (docs/security.md). It refuses
+# to serve on 0.0.0.0 without DSNLINK_ENVIRONMENT or real secrets.
 CMD ["dsnlink", "serve", "--host", "0.0.0.0", "--port", "8000", "--worker", "no"]

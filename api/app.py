@@ -27,7 +27,7 @@ from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings, get_settings
 from dsnlink.logs.logging import configure_logging
 from dsnlink.security.blobs import BlobStore
-from dsnlink.security.keys import keyring_from_settings
+from dsnlink.security.keys import keyring_from_settings, session_secret_from_settings
 from dsnlink.security.receipts import signer_from_settings
 
 DESCRIPTION = """
@@ -55,7 +55,9 @@ def create_app(
         keyring=keyring,
         blobs=BlobStore(settings.data_dir / "blobs", keyring),
         signer=signer_from_settings(settings),
+        session_secret=session_secret_from_settings(settings),
     )
+    runtime.blobs.sweep_staging()  # uploads a killed process left half-written
     app = FastAPI(
         title="dsnlink",
         version=__version__,

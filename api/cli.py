@@ -123,11 +123,13 @@ def _check_port_free(host: str, port: int, what: str) -> None:
             ) from None
 
 
-def start_server(app: Any, *, host: str, port: int, what: str) -> RunningServer:
+def start_server(
+    app: Any, *, host: str, port: int, what: str, config: uvicorn.Config | None = None
+) -> RunningServer:
     """Serve `app` from a thread and wait until it listens (or fail clearly)."""
     _check_port_free(host, port, what)
     # log_config=None: uvicorn's lines go through dsnlink's redacting handler, not its own.
-    config = uvicorn.Config(
+    config = config or uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="off", log_config=None,
         access_log=False,
     )
@@ -145,15 +147,27 @@ def start_server(app: Any, *, host: str, port: int, what: str) -> RunningServer:
 
 @contextlib.contextmanager
 def gateway(settings: Settings, *, host: str, port: int, worker: bool) -> Iterator[RunningServer]:
-    """The API served on host:port, with the in-process worker when asked."""
+    """The API served on host:port, with the in-process worker when asked.
+
+    Slow clients are bounded (header and body timeouts, a connection cap) and forwarded
+    addresses are believed only from DSNLINK_FORWARDED_ALLOW_IPS (api/server.py).
+    """
     from api.app import create_app
+    from api.server import server_config
     from dsnlink.transmission.worker import start_inprocess_worker
 
+    settings.check_secrets(serving_on=host)
+    engine = db.engine_from_settings(settings)  # creates a private data_dir for SQLite
     db.upgrade(settings.effective_database_url)
-    engine = db.engine_from_settings(settings)
     app = create_app(settings, engine=engine)
     handle = start_inprocess_worker(settings, engine) if worker else None
-    running = start_server(app, host=host, port=port, what="gateway")
+    running = start_server(
+        app,
+        host=host,
+        port=port,
+        what="gateway",
+        config=server_config(app, settings=settings, host=host, port=port),
+    )
     try:
         yield running
     finally:
@@ -310,7 +324,7 @@ def run_demo(args: argparse.Namespace) -> int:
         what="mock deposit point",
     )
     settings = _demo_settings(mock.url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db.private_data_dir(settings.data_dir)
     try:
         with gateway(settings, host="127.0.0.1", port=args.port, worker=True) as running:
             key = _demo_tenant_key(settings)

@@ -36,6 +36,8 @@ class Runtime:
     keyring: Keyring
     blobs: BlobStore
     signer: ReceiptSigner
+    session_secret: str = ""
+    """Signs the dashboard's cookies and CSRF tokens (keys.session_secret_from_settings)."""
 
     @property
     def intake(self) -> IntakeRuntime:
@@ -44,6 +46,7 @@ class Runtime:
             signer=self.signer,
             clock=self.clock,
             max_bytes=self.settings.max_upload_bytes,
+            storage_quota_bytes=self.settings.storage_quota_bytes,
         )
 
 

@@ -70,11 +70,13 @@ def problem_response(
     code: str,
     detail: str,
     headers: Mapping[str, str] | None = None,
+    *,
+    title: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body = {
         "type": PROBLEM_BASE + code,
-        "title": code.replace("-", " ").capitalize(),
+        "title": title or code.replace("-", " ").capitalize(),
         "status": status,
         "detail": detail,
         **{k: v for k, v in extra.items() if k not in {"type", "title", "status", "detail"}},

@@ -8,16 +8,27 @@
   chose its own.
 - Bodies are limited to `max_json_body_bytes`, except on the DSN uploads: `max_upload_bytes`
   plus some slack there, the intake enforcing the exact limit on the decompressed file.
-- Requests under /v1/ are counted per API key (its public prefix; the client address when there
-  is no well-formed key) in the database's fixed-window table, so every replica shares the count.
+- Requests under /v1/ are counted in the database's fixed-window table, so every replica shares
+  the count: against the API key once its secret is verified, otherwise (no key, a wrong or
+  unknown one) against the client's address. Junk sent with a victim's key prefix never uses up
+  the victim's quota.
+- A request body must keep coming: `BodyReadTimeout` answers 408 and closes the connection when
+  a client stops sending for `body_read_timeout_seconds` or sends slower than
+  `body_min_bytes_per_second` (slow-body attacks); the header timeout is the server's
+  (api/server.py) or the proxy's.
+- Text no database can store in the path (a NUL, `%00`) is answered 404 before any route runs.
+- A database that cannot be reached answers 503 problem+json with `Retry-After`, never 500.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from urllib.parse import parse_qsl
 
 import anyio
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Runtime
@@ -26,7 +37,7 @@ from api.middleware import HttpMetrics
 from dsnlink import db
 from dsnlink.inputs import is_storable
 from dsnlink.security import ratelimit
-from dsnlink.security.apikeys import parse_prefix
+from dsnlink.tenants import service as tenants_service
 
 logger = logging.getLogger("dsnlink.api")
 
@@ -102,7 +113,8 @@ class SecurityHeaders:
 
 
 class StorableQuery:
-    """400 problem+json for a query string carrying text no database can store (e.g. %00).
+    """400 problem+json for a query string carrying text no database can store (e.g. %00); 404
+    for such a path.
 
     The same rule as request bodies (dsnlink.inputs), applied once for every route, the API's
     and the dashboard's: such a value would otherwise be stored as is or fail in PostgreSQL.
@@ -112,6 +124,11 @@ class StorableQuery:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not is_storable(scope["path"]):
+            # Such a path names nothing that can exist (a NUL would fail in PostgreSQL): 404,
+            # a page for the dashboard's readers, problem+json for the API's.
+            await _not_found(scope)(scope, receive, send)
+            return
         raw = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if raw:
             pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
@@ -126,6 +143,22 @@ class StorableQuery:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _not_found(scope: Scope) -> Response:
+    if str(scope["path"]).startswith("/app"):
+        from api.dashboard.templating import render
+
+        return render(
+            "error.html",
+            status_code=404,
+            title="Introuvable",
+            message="Cette page n'existe pas.",
+            back="/app/declarations",
+        )
+    return problem_response(
+        404, "not-found", "aucune ressource à cette adresse", title="Introuvable"
+    )
 
 
 class _BodyTooLarge(Exception):
@@ -189,16 +222,15 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def rate_subject(scope: Scope) -> str:
-    """The API key's public prefix when the request carries a well-formed key, else the client."""
+def _bearer(scope: Scope) -> str | None:
     authorization = _header(scope, b"authorization") or ""
     scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "bearer":
-        prefix = parse_prefix(credentials.strip())
-        if prefix:
-            return f"k:{prefix}"
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _client_address(scope: Scope) -> str:
     client = scope.get("client")
-    return f"ip:{client[0] if client else 'unknown'}"[:80]
+    return str(client[0]) if client else "unknown"
 
 
 class RateLimit:
@@ -218,9 +250,10 @@ class RateLimit:
         ):
             await self.app(scope, receive, send)
             return
-        subject = rate_subject(scope)
         try:
-            decision = await anyio.to_thread.run_sync(_hit, runtime, subject, limit)
+            decision = await anyio.to_thread.run_sync(
+                _hit, runtime, _bearer(scope), _client_address(scope), limit
+            )
         except Exception:
             # Fail open: a database too sick to count requests will answer them with its own error.
             logger.warning("rate limit not checked (database error)", exc_info=True)
@@ -233,8 +266,8 @@ class RateLimit:
         response = problem_response(
             429,
             "rate-limited",
-            f"more than {limit} requests in a minute for this API key; retry after "
-            f"{decision.retry_after} s",
+            f"plus de {limit} requêtes en une minute pour cette clé d'API ou cette adresse ; "
+            f"réessayez dans {decision.retry_after} s",
             headers={
                 "Retry-After": str(decision.retry_after),
                 "RateLimit-Limit": str(limit),
@@ -245,6 +278,80 @@ class RateLimit:
         await response(scope, receive, send)
 
 
-def _hit(runtime: Runtime, subject: str, limit: int) -> ratelimit.RateDecision:
+def _hit(
+    runtime: Runtime, raw_key: str | None, client: str, limit: int
+) -> ratelimit.RateDecision:
     with db.unit_of_work(runtime.sessions) as session:
+        subject = tenants_service.rate_limit_subject(
+            session, raw_key=raw_key, client=client, secret=runtime.settings.secret_key
+        )
         return ratelimit.hit(session, subject=subject, limit=limit, now=runtime.clock.now())
+
+
+class _BodyTimeout(Exception):
+    pass
+
+
+class BodyReadTimeout:
+    """408 problem+json, connection closed, when a request body stalls or trickles.
+
+    Each read of the body must complete within `idle_seconds`, and once `idle_seconds` have
+    passed since the first read the body must have come at `min_rate` bytes per second on
+    average: a client sending a byte now and then cannot hold a connection for ever.
+    """
+
+    def __init__(self, app: ASGIApp, idle_seconds: float, min_rate: float) -> None:
+        self.app = app
+        self.idle_seconds = idle_seconds
+        self.min_rate = min_rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.idle_seconds <= 0:
+            await self.app(scope, receive, send)
+            return
+        started: float | None = None
+        received = 0
+        timed_out = False
+        response_started = False
+
+        async def timed_receive() -> Message:
+            nonlocal started, received, timed_out
+            now = time.monotonic()
+            if started is None:
+                started = now
+            deadline = now + self.idle_seconds
+            if self.min_rate > 0:
+                # By then the average rate would fall below min_rate (never before the grace).
+                deadline = min(
+                    deadline,
+                    started + max(self.idle_seconds, (received + 1) / self.min_rate),
+                )
+            with anyio.move_on_after(max(0.0, deadline - now)) as scope_:
+                message = await receive()
+            if scope_.cancelled_caught:
+                timed_out = True
+                raise _BodyTimeout
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if timed_out:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        with contextlib.suppress(_BodyTimeout):
+            await self.app(scope, timed_receive, guarded_send)
+        if timed_out and not response_started:
+            logger.info("request body timed out on %s %s", scope["method"], scope["path"])
+            response = problem_response(
+                408,
+                "request-timeout",
+                "le corps de la requête arrive trop lentement ou plus du tout : connexion fermée",
+                headers={"Connection": "close"},
+                title="Délai dépassé",
+            )
+            await response(scope, receive, send)

@@ -156,6 +156,39 @@ class Settings(TransmissionSettings, BaseSettings):
     ready_requires_deposit_point: bool = Field(
         default=True, description="/health/ready answers 503 when the deposit point is unreachable"
     )
+    # --- slow clients and proxies (docs/security.md) ---
+    header_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="`dsnlink serve` closes a connection whose request "
+        "headers are not complete this long after it opened (or after its previous answer)"
+    )
+    body_read_timeout_seconds: float = Field(
+        default=30.0, ge=0, description="408 and close when a request body stalls this long; "
+        "0: off"
+    )
+    body_min_bytes_per_second: float = Field(
+        default=1024.0, ge=0, description="after body_read_timeout_seconds, a body must have "
+        "come at least this fast on average; 0: no minimum rate"
+    )
+    keep_alive_seconds: int = Field(
+        default=5, gt=0, description="idle keep-alive connections are closed after this"
+    )
+    max_connections: int = Field(
+        default=200, gt=0, description="`dsnlink serve`: connections or requests in progress "
+        "beyond this are answered 503 at once"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="comma-separated addresses of the reverse proxies "
+        "whose X-Forwarded-For/-Proto are believed (the rightmost address not among them is "
+        "the client); never '*'"
+    )
+    storage_quota_bytes: int = Field(
+        default=20 * 1024**3, gt=0, description="stored DSN files per tenant (decompressed "
+        "sizes, rejected ones included) unless the operator sets the tenant's storage_bytes"
+    )
+    rejected_retention_days: int = Field(
+        default=30, gt=0, description="`dsnlink retention` deletes declarations rejected by "
+        "the norm controls (and their files) this many days after receipt"
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -168,10 +201,45 @@ class Settings(TransmissionSettings, BaseSettings):
         """Whether placeholder secrets and generated keys are acceptable (not production)."""
         return self.environment != "production"
 
-    def secret_problems(self) -> list[str]:
-        """What is wrong with the secrets for this environment (nothing in development)."""
+    @property
+    def secret_key_is_weak(self) -> bool:
+        """Whether DSNLINK_SECRET_KEY is a placeholder or guessable (refused in production)."""
+        return _weakness(self.secret_key) is not None
+
+    @property
+    def environment_is_explicit(self) -> bool:
+        """Whether DSNLINK_ENVIRONMENT (or the caller) chose the environment; unset means the
+        development default, which only a developer's own machine should run."""
+        return "environment" in self.model_fields_set
+
+    def secret_problems(self, *, serving_on: str | None = None) -> list[str]:
+        """What is wrong with the secrets for this environment.
+
+        Nothing in a development environment, except when the environment was left unset and
+        the gateway is to serve on `serving_on`, an address other than the loopback: there the
+        public placeholders would guard a reachable gateway, so DSNLINK_SECRET_KEY and
+        DSNLINK_OPERATOR_TOKEN must be real secrets (or DSNLINK_ENVIRONMENT set).
+        """
         if self.is_development:
-            return []
+            if (
+                serving_on is None
+                or serving_on in LOOPBACK_HOSTS
+                or serving_on.startswith("127.")
+                or self.environment_is_explicit
+            ):
+                return []
+            exposed = []
+            for name, value in (
+                ("DSNLINK_SECRET_KEY", self.secret_key),
+                ("DSNLINK_OPERATOR_TOKEN", self.operator_token or PLACEHOLDER_SECRET),
+            ):
+                weak = _weakness(value)
+                if weak:
+                    exposed.append(
+                        f"{name} {weak} and DSNLINK_ENVIRONMENT is unset while serving on "
+                        f"{serving_on}: set real secrets or DSNLINK_ENVIRONMENT"
+                    )
+            return exposed
         problems = []
         weak = _weakness(self.secret_key)
         if weak:
@@ -202,11 +270,12 @@ class Settings(TransmissionSettings, BaseSettings):
             )
         return problems
 
-    def check_secrets(self) -> None:
-        """Refuse placeholder or weak secrets outside development (every problem at once)."""
+    def check_secrets(self, *, serving_on: str | None = None) -> None:
+        """Refuse placeholder or weak secrets outside development, or in an unset environment
+        serving on a non-loopback address (every problem at once)."""
         from dsnlink.errors import InputError
 
-        problems = self.secret_problems()
+        problems = self.secret_problems(serving_on=serving_on)
         if problems:
             raise InputError(
                 f"refusing to start in the {self.environment} environment: "

@@ -6,6 +6,8 @@ owned by Alembic (`dsnlink/migrations/`, shipped inside the package): `dsnlink d
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,8 +50,27 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The SQLite file (and its WAL and shared-memory files, which SQLite creates with the
+    database's own mode) readable by the owner only: 0600, like the key files."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # the connection will fail and say so
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+
+
 def create_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         # Requests run in a thread pool: one connection may be used by several threads in turn.
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
@@ -69,8 +90,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def engine_from_settings(settings: Settings) -> Engine:
     url = settings.effective_database_url
     if url.startswith("sqlite") and settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(settings.data_dir)
     return create_db_engine(url)
+
+
+def private_data_dir(path: Path) -> None:
+    """Create the data directory for its owner only (0700); tighten an existing one."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(PermissionError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -91,3 +91,53 @@ def test_to_env_gives_a_child_process_the_same_settings(
     rebuilt = Settings(_env_file=None)  # type: ignore[call-arg]
     assert rebuilt.model_dump() == configured.model_dump()
 
+
+
+# --- an unset environment serving beyond the loopback (issue 16, item 4) -----------------------
+
+
+@pytest.fixture
+def unset_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("DSNLINK_")]:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
+def test_unset_environment_refuses_public_addresses_without_secrets(
+    unset_environment: None, host: str
+) -> None:
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert default.is_development and not default.environment_is_explicit
+    assert default.secret_problems() == []
+    assert default.secret_problems(serving_on="127.0.0.1") == []
+    problems = default.secret_problems(serving_on=host)
+    assert [p.split()[0] for p in problems] == ["DSNLINK_SECRET_KEY", "DSNLINK_OPERATOR_TOKEN"]
+    with pytest.raises(InputError):
+        default.check_secrets(serving_on=host)
+    secrets_set = default.model_copy(
+        update={"secret_key": os.urandom(24).hex(), "operator_token": os.urandom(24).hex()}
+    )
+    assert secrets_set.secret_problems(serving_on=host) == []
+    chosen = Settings(_env_file=None, environment="development")  # type: ignore[call-arg]
+    assert chosen.secret_problems(serving_on=host) == []
+
+
+def test_serve_refuses_a_public_address_with_placeholder_secrets(
+    unset_environment: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api.cli import main
+    from dsnlink.config import get_settings
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("DSNLINK_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "DSNLINK_SECRET_KEY" in err and "DSNLINK_OPERATOR_TOKEN" in err
+    assert not (tmp_path / "data").exists(), "nothing is created before the refusal"

@@ -33,6 +33,7 @@ from dsnlink.months import MONTH_RE
 from dsnlink.service_status import service as service_status
 from dsnlink.tenants import companies as tenant_companies
 from dsnlink.tenants import service as tenants_service
+from dsnlink.tenants import signin
 from dsnlink.tenants.errors import AuthenticationRequired, TooManySignInAttempts
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import views as transmission_views
@@ -71,12 +72,12 @@ def _sign_in_required(request: Request) -> HTTPException:
 
 
 def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> Visitor:
-    secret = runtime.settings.secret_key
+    secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is None or data.tenant_id is None:
         raise _sign_in_required(request)
     try:
-        principal = tenants_service.resume_session(
+        principal = signin.resume_session(
             session,
             tenant_id=data.tenant_id,
             user_id=data.user_id,
@@ -186,7 +187,7 @@ def _sign_in_page(
     ask_tenant: bool = False,
     target: str | None = None,
 ) -> HTMLResponse:
-    secret = runtime.settings.secret_key
+    secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is not None:
         data = cookies.SessionData.anonymous()
@@ -221,7 +222,7 @@ def _signed_in(
         stamp=stamp,
     )
     response = RedirectResponse(_safe_next(target), status_code=303)
-    cookies.write(response, request, data, secret=runtime.settings.secret_key)
+    cookies.write(response, request, data, secret=runtime.session_secret)
     return response
 
 
@@ -232,14 +233,22 @@ def _expired_form(request: Request, runtime: Runtime) -> HTMLResponse:
     )
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _throttled(
     request: Request, runtime: Runtime, session: Session, *, email: str | None, target: str
 ) -> HTMLResponse | None:
-    """The refusal page when this address or e-mail has tried to sign in too often."""
-    client = request.client.host if request.client else "unknown"
+    """The refusal page when this address tried too often, or this (address, e-mail) pair
+    failed too often lately."""
     try:
-        tenants_service.throttle_sign_in(
-            session, client=client, email=email, clock=runtime.clock
+        signin.throttle_sign_in(
+            session,
+            client=_client(request),
+            email=email,
+            secret=runtime.settings.secret_key,
+            clock=runtime.clock,
         )
     except TooManySignInAttempts as exc:
         retry_after = exc.context["retry_after"]
@@ -258,7 +267,7 @@ def _throttled(
 
 @router.post("/connexion", response_model=None)
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
@@ -268,7 +277,7 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
     if refused is not None:
         return refused
     try:
-        principal, stamp = tenants_service.sign_in_with_password(
+        principal, stamp = signin.sign_in_with_password(
             session,
             email=email,
             password=str(form.get("mot_de_passe") or ""),
@@ -276,6 +285,15 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
         )
     except AuthenticationRequired as exc:
         ask_tenant = bool(exc.context.get("tenant_required"))
+        if not ask_tenant:
+            signin.record_sign_in(
+                session,
+                client=_client(request),
+                email=email,
+                succeeded=False,
+                secret=runtime.settings.secret_key,
+                clock=runtime.clock,
+            )
         return _sign_in_page(
             request,
             runtime,
@@ -291,12 +309,20 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
             ask_tenant=ask_tenant or bool(tenant_name),
             target=target,
         )
+    signin.record_sign_in(
+        session,
+        client=_client(request),
+        email=email,
+        succeeded=True,
+        secret=runtime.settings.secret_key,
+        clock=runtime.clock,
+    )
     return _signed_in(request, runtime, principal, stamp=stamp, target=target)
 
 
 @router.post("/connexion/cle", response_model=None)
 async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _expired_form(request, runtime)
     target = str(form.get("suivant") or "")
@@ -318,14 +344,20 @@ async def sign_in_with_key(request: Request, runtime: RuntimeDep, session: Sessi
             error="Clé d'API inconnue ou révoquée.",
             target=target,
         )
-    return _signed_in(request, runtime, principal, stamp=None, target=target)
+    stamp = signin.key_session_stamp(session, principal=principal)
+    return _signed_in(request, runtime, principal, stamp=stamp, target=target)
 
 
 @router.post("/deconnexion", response_model=None)
-async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+async def sign_out(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Sign-out ends the session on the server too: the user's session version moves on, so a
+    copy of the cookie no longer opens anything (every session of this user ends)."""
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
+    data = cookies.read(request, secret=runtime.session_secret)
+    if data is not None and data.tenant_id is not None and data.user_id is not None:
+        signin.end_sessions(session, tenant_id=data.tenant_id, user_id=data.user_id)
     response = RedirectResponse("/app/connexion", status_code=303)
     cookies.clear(response, request)
     return response
@@ -442,7 +474,12 @@ def declaration_page(
         )
     except DsnlinkError as exc:
         return _error_page(exc, back="/app/declarations")
-    people = {e.user_id for e in detail.timeline if e.user_id}
+    people = {
+        person
+        for e in detail.timeline
+        for person in (e.user_id, e.api_key_created_by_user_id)
+        if person is not None
+    }
     if detail.ordered_by_user_id:
         people.add(detail.ordered_by_user_id)
     return render(
@@ -469,7 +506,7 @@ async def order_transmission(
     runtime: RuntimeDep,
     visitor: VisitorDep,
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     back = f"/app/declarations/{declaration_id}"
@@ -542,7 +579,7 @@ async def _file_chunks(upload: UploadFile, first: bytes) -> AsyncIterator[bytes]
 async def upload(
     request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     context = _layout(session, runtime, visitor, request, result=None)

@@ -1,10 +1,13 @@
 """The dashboard's session cookie and CSRF token, signed with HMAC-SHA256 (stdlib only).
 
-The cookie holds no secret and no state the server must keep: a random nonce, and once signed
-in, the tenant, the user, the API key used (if any) and the password's stamp. Every request
-checks them again through the tenants service, so a removed user, a revoked key or a new
-password ends the session. The CSRF token is an HMAC of the session's nonce (a synchronizer
-token bound to the session without server storage); the nonce changes at sign-in.
+The cookie holds no secret: a random nonce, and once signed in, the tenant, the user, the API
+key used (if any) and a stamp of the user's password and session version. Every request checks
+them again through the tenants service, so a removed user, a revoked key, a new password or a
+sign-out (which moves the user's session version on, server-side) ends the session: a copied
+cookie is worthless after sign-out. The signing key is `Runtime.session_secret`, never a public
+placeholder (security.keys.session_secret_from_settings). The CSRF token is an HMAC of the
+session's nonce (a synchronizer token bound to the session without server storage); the nonce
+changes at sign-in.
 """
 
 from __future__ import annotations

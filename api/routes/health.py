@@ -1,6 +1,14 @@
-"""Liveness and readiness probes for orchestrators and load balancers (no authentication)."""
+"""Liveness and readiness probes for orchestrators and load balancers (no authentication).
+
+The public readiness answer says which checks failed, never why (the reasons name database
+hosts and the deposit point's URL): those go to the log, and to callers presenting the metrics
+token (DSNLINK_METRICS_TOKEN).
+"""
 
 from __future__ import annotations
+
+import hmac
+import logging
 
 import anyio
 from fastapi import APIRouter, Request
@@ -10,6 +18,17 @@ from api.deps import RuntimeDep
 from dsnlink.observability.health import DepositPointProbe, readiness
 
 router = APIRouter(tags=["health"])
+logger = logging.getLogger("dsnlink.api")
+
+
+def _with_details(request: Request, runtime: RuntimeDep) -> bool:
+    token = runtime.settings.metrics_token
+    if token is None:
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.get_secret_value().encode()
+    )
 
 
 @router.get("/health/live", summary="The process is up (no dependency is checked)")
@@ -48,8 +67,11 @@ async def ready(request: Request, runtime: RuntimeDep) -> JSONResponse:
             "detail": f"the checks did not finish within {budget:.0f} s",
         }
         return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
+    for check in result.checks:
+        if not check.ok:
+            logger.warning("readiness check %s failed: %s", check.name, check.detail)
     return JSONResponse(
-        result.as_dict(),
+        result.as_dict(with_details=_with_details(request, runtime)),
         status_code=200 if result.ready else 503,
         headers={"Cache-Control": "no-store"},
     )

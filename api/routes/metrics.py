@@ -1,4 +1,9 @@
-"""Prometheus metrics: HTTP figures of this process, the rest read from the database."""
+"""Prometheus metrics: HTTP figures of this process, the rest read from the database.
+
+Outside development they are served only with DSNLINK_METRICS_TOKEN set (and sent as a bearer
+token): figures of every tenant's activity are not for the public. Label values are bounded:
+known methods or OTHER, route templates or `unmatched` (api/middleware.py).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,16 @@ router = APIRouter(tags=["metrics"])
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     settings = runtime.settings
-    if not settings.metrics_enabled:
-        return problem_response(404, "not-found", "metrics are disabled on this gateway")
+    if not settings.metrics_enabled or (
+        settings.metrics_token is None and not settings.is_development
+    ):
+        return problem_response(
+            404,
+            "not-found",
+            "les métriques sont désactivées sur cette passerelle (hors développement, elles "
+            "demandent DSNLINK_METRICS_TOKEN)",
+            title="Introuvable",
+        )
     if settings.metrics_token is not None:
         expected = settings.metrics_token.get_secret_value()
         scheme, _, given = request.headers.get("authorization", "").partition(" ")

@@ -18,7 +18,8 @@ ConflictError
 └── IllegalTransition            a status change docs/statuses.md does not allow (timeline.py)
 LimitExceeded
 ├── UploadTooLarge               over Settings.max_upload_bytes (counted decompressed)
-└── QuotaExceeded                the offering's payslips per company per year would be passed
+├── QuotaExceeded                the offering's payslips per company per year would be passed
+└── StorageQuotaExceeded         the tenant's stored files would pass its storage quota
 DeadlineError
 └── CutoffPassed                 after the cut-off, without accept_late
 """
@@ -74,6 +75,10 @@ class UploadTooLarge(LimitExceeded):
 
 class QuotaExceeded(LimitExceeded):
     code = "quota-exceeded"
+
+
+class StorageQuotaExceeded(LimitExceeded):
+    code = "storage-quota-exceeded"
 
 
 class CutoffPassed(DeadlineError):

@@ -27,6 +27,16 @@ def get_declaration(
     return found if found is not None and found.tenant_id == tenant_id else None
 
 
+def stored_bytes(session: Session, *, tenant_id: uuid.UUID) -> int:
+    """Bytes of the tenant's stored files (decompressed sizes), whatever their status."""
+    total = session.exec(
+        select(func.coalesce(func.sum(Declaration.size), 0)).where(
+            Declaration.tenant_id == tenant_id
+        )
+    ).one()
+    return int(total)
+
+
 def get_declaration_by_sha256(
     session: Session, *, tenant_id: uuid.UUID, sha256: str
 ) -> Declaration | None:

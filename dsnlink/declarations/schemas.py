@@ -85,6 +85,9 @@ class EventRead(BaseModel):
     at: datetime
     user_id: uuid.UUID | None
     api_key_id: uuid.UUID | None
+    api_key_created_by_user_id: uuid.UUID | None = Field(
+        default=None, description="who created the API key used, when a key was used"
+    )
     detail: dict[str, Any]
 
 

@@ -31,6 +31,7 @@ from dsnlink.declarations.errors import (
     ForeignEstablishment,
     MsaDepositPoint,
     QuotaExceeded,
+    StorageQuotaExceeded,
     UnidentifiableDeclaration,
 )
 from dsnlink.declarations.intake import stage_upload
@@ -49,6 +50,7 @@ from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.service_status import service as service_status
 from dsnlink.service_status.models import Maintenance
+from dsnlink.tenants import limits as tenants_limits
 from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.models import Company, Establishment
@@ -67,6 +69,8 @@ class IntakeRuntime:
     signer: ReceiptSigner
     clock: Clock
     max_bytes: int
+    storage_quota_bytes: int | None = None
+    """Stored bytes per tenant unless the operator set the tenant's storage_bytes limit."""
 
     @property
     def keyring(self) -> Keyring:
@@ -137,6 +141,14 @@ def _record_staged(
         session, tenant_id=tenant_id, sha256=staged.sha256
     )
     if existing is not None:
+        if not principal.may_see(existing.company_id):
+            # The same file is the same company's: answer as for any file of a company this
+            # user may not file for, without naming (or confirming) the other declaration.
+            raise _not_for_this_user(
+                tenants_repository.get_establishment(
+                    session, tenant_id=tenant_id, establishment_id=existing.establishment_id
+                )
+            )
         raise _duplicate(existing.id)
 
     report = validate_stream(
@@ -187,6 +199,7 @@ def _record_staged(
                 cutoff=cutoff,
             )
 
+    _check_storage(session, tenant_id=tenant_id, adding=staged.size, runtime=runtime)
     declaration_id = uuid.uuid4()
     final_path = runtime.blobs.final_path(tenant_id=tenant_id, declaration_id=declaration_id)
     guaranteed = cutoff is None or now <= cutoff
@@ -274,6 +287,46 @@ def _deposit_point_code(chunks: Iterable[bytes]) -> str | None:
     return found.group(1).decode("latin-1").strip() if found else None
 
 
+def _not_for_this_user(
+    establishment: Establishment | None, *, siren: str = "", nic: str = ""
+) -> ForeignEstablishment:
+    """One answer for a restricted user, whether the establishment is unknown to the tenant or
+    belongs to a company outside the user's scope: the difference would tell them which
+    companies the tenant has."""
+    siret = establishment.siret if establishment is not None else siren + nic
+    return ForeignEstablishment(
+        f"SIRET {siret} is not among the establishments this user may file for",
+        siren=siret[:9],
+        siret=siret,
+    )
+
+
+def _check_storage(
+    session: Session, *, tenant_id: uuid.UUID, adding: int, runtime: IntakeRuntime
+) -> None:
+    """Every stored file counts against the tenant's storage quota, rejected ones included
+    (they are kept for their anomalies until `dsnlink retention purge` deletes them). Checked
+    under the tenant's lock, so concurrent uploads cannot overshoot it together."""
+    tenant = tenants_service.get_tenant_or_raise(session, tenant_id=tenant_id)
+    quota = tenants_limits.tenant_limit(
+        session, tenant=tenant, name=tenants_limits.STORAGE_LIMIT
+    ) or runtime.storage_quota_bytes
+    if quota is None:
+        return
+    tenants_repository.lock_tenant(session, tenant_id)
+    used = repository.stored_bytes(session, tenant_id=tenant_id)
+    if used + adding > quota:
+        raise StorageQuotaExceeded(
+            f"storing this file ({adding} bytes) would pass the tenant's storage quota of "
+            f"{quota} bytes ({used} already used): delete rejected declarations or ask the "
+            "operator to raise it",
+            limit=tenants_limits.STORAGE_LIMIT,
+            value=quota,
+            used=used,
+            requested=adding,
+        )
+
+
 def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
     if declaration_id is None:
         return DuplicateDeclaration("this exact file was already received for this tenant")
@@ -310,6 +363,8 @@ def _identify(
         establishment = tenants_repository.get_establishment_by_siret(
             session, tenant_id=tenant_id, siret=siren + nic
         )
+        if establishment is None and principal.company_ids is not None:
+            raise _not_for_this_user(None, siren=siren, nic=nic)
         if establishment is None:
             company = tenants_repository.get_company_by_siren(
                 session, tenant_id=tenant_id, siren=siren
@@ -330,11 +385,7 @@ def _identify(
         )
         assert company is not None  # an establishment always belongs to a company
         if not principal.may_see(company.id):
-            raise ForeignEstablishment(
-                f"SIREN {siren} is not among the companies this user may file for",
-                siren=siren,
-                siret=siren + nic,
-            )
+            raise _not_for_this_user(establishment)
         found.append((company, establishment))
     first = next(
         (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None

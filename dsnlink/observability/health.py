@@ -42,11 +42,14 @@ class Readiness:
     ready: bool
     checks: list[Check]
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, with_details: bool = False) -> dict[str, object]:
+        """The answer of /health/ready. Without `with_details` (the public answer) the checks'
+        texts are left out: they name database hosts, ports and the deposit point's URL."""
+        hidden = {"name"} if with_details else {"name", "detail"}
         return {
             "status": "ready" if self.ready else "not_ready",
             "failed": [c.name for c in self.checks if not c.ok and c.required],
-            "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+            "checks": {c.name: {k: v for k, v in asdict(c).items() if k not in hidden}
                        for c in self.checks},
         }
 

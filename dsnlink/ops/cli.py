@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -115,7 +115,9 @@ def _register_retention(subparsers: Subparsers) -> None:
     commands = retention_parser.add_subparsers(dest="retention_command", metavar="ACTION")
     commands.required = True
     purge = commands.add_parser(
-        "purge", help="delete declarations older than the offering's history (DSN Link: 5 years)"
+        "purge",
+        help="delete declarations older than the offering's history (DSN Link: 5 years) and "
+        "rejected ones older than DSNLINK_REJECTED_RETENTION_DAYS",
     )
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.add_argument("--json", action="store_true")
@@ -287,7 +289,12 @@ def run_restore(args: argparse.Namespace) -> int:
 def run_retention_purge(args: argparse.Namespace) -> int:
     settings = get_settings()
     with _unit_of_work(settings) as session:
-        report = retention.purge_history(session, now=SystemClock().now(), dry_run=args.dry_run)
+        report = retention.purge_history(
+            session,
+            now=SystemClock().now(),
+            dry_run=args.dry_run,
+            rejected_retention=timedelta(days=settings.rejected_retention_days),
+        )
     # Files go only once the rows are gone for good.
     removed = (
         0

@@ -5,13 +5,17 @@ onwards stay and earlier months go. A declaration goes with every row that refer
 transmission jobs, attempts, returns, …, found through the database's own foreign keys, so
 tables added later are covered) and with its stored file. An offering that states no history
 keeps everything.
+
+Declarations the norm controls rejected are never filed: they are kept `rejected_retention`
+(DSNLINK_REJECTED_RETENTION_DAYS, 30 days) for their anomalies to be read, then purged the same
+way. Until then their files count against the tenant's storage quota like any other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from sqlmodel import Session
 from dsnlink.sla.offerings import Offering, get_offering
 
 CHUNK = 500
+REJECTED = "rejected"  # DeclarationStatus.REJECTED (ops reads the tables as reflected)
 
 
 @dataclass
@@ -47,8 +52,15 @@ def oldest_kept_month(offering: Offering, *, now: datetime) -> str | None:
     return f"{now.year - (years - 1):04d}-01"
 
 
-def purge_history(session: Session, *, now: datetime, dry_run: bool = False) -> PurgeReport:
-    """Delete (or, dry run, count) every tenant's declarations past its offering's history.
+def purge_history(
+    session: Session,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    rejected_retention: timedelta | None = None,
+) -> PurgeReport:
+    """Delete (or, dry run, count) every tenant's declarations past its offering's history, and
+    rejected declarations received more than `rejected_retention` ago.
 
     The caller removes the files listed in `blob_paths` (relative to the blob store's root)
     once the unit of work has committed.
@@ -65,12 +77,25 @@ def purge_history(session: Session, *, now: datetime, dry_run: bool = False) -> 
     ):
         first_kept = oldest_kept_month(get_offering(offering), now=now)
         report.oldest_kept_month[name] = first_kept
-        if first_kept is None:
+        expired = []
+        if first_kept is not None:
+            expired.append(declarations.c.month < first_kept)
+        if rejected_retention is not None:
+            received_before = now - rejected_retention
+            if connection.dialect.name == "sqlite":
+                received_before = received_before.replace(tzinfo=None)
+            expired.append(
+                sa.and_(
+                    declarations.c.status == REJECTED,
+                    declarations.c.received_at < received_before,
+                )
+            )
+        if not expired:
             continue
         old = connection.execute(
             sa.select(declarations.c.id, declarations.c.blob_path)
             .where(declarations.c.tenant_id == tenant_id)
-            .where(declarations.c.month < first_kept)
+            .where(sa.or_(*expired))
         ).all()
         if not old:
             continue

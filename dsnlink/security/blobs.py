@@ -7,14 +7,21 @@ master-key rotation re-wraps small tokens and never rewrites files. The file its
 its index and whether it is the last, so chunks cannot be reordered, dropped or truncated unseen.
 
 Layout under data_dir: `blobs/<tenant id>/<declaration id>.dsn.enc`; uploads are staged under
-`blobs/.staging/` and moved into place only once the declaration is accepted.
+`blobs/.staging/` and moved into place only once the declaration is accepted. A process killed
+mid-upload leaves its `.part` behind: `sweep_staging` removes those untouched for
+`STALE_STAGING_SECONDS` (an upload in progress writes at least a chunk in that time), at start
+and then at most every `SWEEP_EVERY_SECONDS`, from the uploads themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import struct
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +38,9 @@ CHUNK_SIZE = 1024 * 1024
 _HEADER = struct.Struct(">I")
 _AAD = struct.Struct(">Q?")
 NONCE_SIZE = 12
+STALE_STAGING_SECONDS = 3600
+SWEEP_EVERY_SECONDS = 600
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,9 +129,43 @@ class BlobStore:
     def __init__(self, root: Path, keyring: Keyring) -> None:
         self.root = root
         self.keyring = keyring
+        self._swept_at: float | None = None
+        self._sweep_lock = threading.Lock()
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.root / ".staging"
 
     def staging_writer(self) -> BlobWriter:
-        return BlobWriter(self.root / ".staging" / f"{uuid.uuid4().hex}.part", self.keyring)
+        self.sweep_staging_if_due()
+        return BlobWriter(self.staging_dir / f"{uuid.uuid4().hex}.part", self.keyring)
+
+    def sweep_staging(self, *, older_than: float = STALE_STAGING_SECONDS) -> int:
+        """Remove staged uploads untouched for `older_than` seconds; how many were removed."""
+        self._swept_at = time.monotonic()
+        if not self.staging_dir.is_dir():
+            return 0
+        limit = time.time() - older_than
+        removed = 0
+        for path in self.staging_dir.glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+        if removed:
+            logger.info("removed %d abandoned staged upload(s)", removed)
+        return removed
+
+    def sweep_staging_if_due(self) -> None:
+        """Sweep at the first upload of this process, then at most every SWEEP_EVERY_SECONDS."""
+        with self._sweep_lock:
+            due = self._swept_at is None or (
+                time.monotonic() - self._swept_at >= SWEEP_EVERY_SECONDS
+            )
+            if due:
+                self._swept_at = time.monotonic()
+        if due:
+            self.sweep_staging()
 
     def final_path(self, *, tenant_id: uuid.UUID, declaration_id: uuid.UUID) -> Path:
         return self.root / tenant_id.hex / f"{declaration_id.hex}.dsn.enc"

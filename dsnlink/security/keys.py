@@ -9,8 +9,11 @@ generated once into `data_dir/keys/` with 0600 permissions.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from dsnlink.config import Settings
 from dsnlink.security.errors import CorruptSecretError, KeyConfigurationError
 
 ENCRYPTION_KEYS_FILE = "encryption-keys"
+SESSION_KEY_FILE = "session-key"
 
 
 class Keyring:
@@ -104,3 +108,24 @@ def keyring_from_settings(settings: Settings) -> Keyring:
         settings, ENCRYPTION_KEYS_FILE, lambda: generate_fernet_key().encode()
     )
     return Keyring.from_text(text.decode("ascii"))
+
+
+def session_secret_from_settings(settings: Settings) -> str:
+    """The key signing the dashboard's cookies and CSRF tokens.
+
+    With a real DSNLINK_SECRET_KEY (always so in production), derived from it, so every replica
+    agrees. With a weak or placeholder one (development only), a random key generated once into
+    data_dir/keys: the placeholder is public, and a cookie signed with it could claim any user.
+    """
+    if settings.secret_key_is_weak:
+        if not settings.is_development:
+            raise KeyConfigurationError(
+                f"DSNLINK_SECRET_KEY must be a real secret in the {settings.environment} "
+                "environment"
+            )
+        return development_key_file(
+            settings, SESSION_KEY_FILE, lambda: secrets.token_urlsafe(48).encode()
+        ).decode("ascii")
+    return hmac.new(
+        settings.secret_key.encode(), b"dsnlink dashboard session key", hashlib.sha256
+    ).hexdigest()

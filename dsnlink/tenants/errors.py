@@ -3,6 +3,7 @@
 ForbiddenError
 ├── AuthenticationRequired        no API key, a malformed, unknown or revoked one
 ├── AdministratorRequired         the caller's role may not do this
+├── ActingAsAnotherAdministrator  a key for, or the password of, another administrator
 └── TenantNotActivated            nothing is transmitted before the tenant's first API key
 ConflictError
 ├── LastAdministrator             the tenant's last SaaS administrator cannot be removed
@@ -29,6 +30,10 @@ class AuthenticationRequired(ForbiddenError):
 
 class AdministratorRequired(ForbiddenError):
     code = "administrator-required"
+
+
+class ActingAsAnotherAdministrator(ForbiddenError):
+    code = "acting-as-another-administrator"
 
 
 class TenantNotActivated(ForbiddenError):

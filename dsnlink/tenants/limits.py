@@ -16,7 +16,9 @@ from dsnlink.tenants import repository
 from dsnlink.tenants.models import Tenant, TenantLimit
 
 PAYSLIP_LIMIT = "payslips_per_company_per_year"
-LIMIT_NAMES = ("users", "companies", PAYSLIP_LIMIT)
+STORAGE_LIMIT = "storage_bytes"
+"""Bytes of stored DSN files per tenant; no offering states it: DSNLINK_STORAGE_QUOTA_BYTES."""
+LIMIT_NAMES = ("users", "companies", PAYSLIP_LIMIT, STORAGE_LIMIT)
 
 
 def tenant_limit(session: Session, *, tenant: Tenant, name: str) -> int | None:
@@ -24,7 +26,7 @@ def tenant_limit(session: Session, *, tenant: Tenant, name: str) -> int | None:
     override = repository.get_tenant_limit(session, tenant_id=tenant.id, name=name)
     if override is not None:
         return override.value
-    value: int | None = getattr(get_offering(tenant.offering).limits, name)
+    value: int | None = getattr(get_offering(tenant.offering).limits, name, None)
     return value
 
 

@@ -56,6 +56,11 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(
         default=None, max_length=256, description="scrypt hash for the dashboard's sign-in"
     )
+    session_version: int = Field(
+        default=0,
+        sa_column_kwargs={"server_default": "0"},
+        description="dashboard sessions carry it; sign-out bumps it, ending them all",
+    )
 
 
 class UserCompany(SQLModel, table=True):
@@ -88,6 +93,9 @@ class ApiKey(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id", index=True)
     user_id: uuid.UUID = Field(foreign_key="app_user.id")
+    created_by_user_id: uuid.UUID | None = Field(
+        default=None, description="the administrator who minted it (an app_user id)"
+    )
     name: str = Field(max_length=200)
     prefix: str = Field(max_length=16, sa_column_kwargs={"unique": True})
     key_hash: str = Field(max_length=64)

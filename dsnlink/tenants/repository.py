@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from dsnlink.tenants.models import (
@@ -22,6 +23,21 @@ from dsnlink.tenants.models import (
 
 def get_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
     return session.get(Tenant, tenant_id)
+
+
+def lock_tenant(session: Session, tenant_id: uuid.UUID) -> None:
+    """Take the tenant's write lock until the transaction ends: rules counting its users are
+    checked and applied by one writer at a time.
+
+    PostgreSQL: `SELECT … FOR UPDATE` on the tenant's row. SQLite has one writer per database:
+    a no-op UPDATE takes the write lock (waiting for the current writer), and the reads that
+    follow see everything committed before it.
+    """
+    table = Tenant.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(table.c.id).where(table.c.id == tenant_id).with_for_update())
+        return
+    session.execute(sa.update(table).where(table.c.id == tenant_id).values(name=table.c.name))
 
 
 def get_tenant_by_name(session: Session, name: str) -> Tenant | None:
@@ -82,6 +98,20 @@ def list_api_keys(session: Session, *, tenant_id: uuid.UUID) -> Sequence[ApiKey]
     return session.exec(
         select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(col(ApiKey.created_at))
     ).all()
+
+
+def api_key_creators(
+    session: Session, *, tenant_id: uuid.UUID, key_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Who created each of these keys of the tenant (keys without a recorded creator left out)."""
+    if not key_ids:
+        return {}
+    rows = session.exec(
+        select(ApiKey.id, ApiKey.created_by_user_id).where(
+            ApiKey.tenant_id == tenant_id, col(ApiKey.id).in_(list(key_ids))
+        )
+    ).all()
+    return {key_id: creator for key_id, creator in rows if creator is not None}
 
 
 def list_live_api_keys_of_user(session: Session, *, user_id: uuid.UUID) -> Sequence[ApiKey]:

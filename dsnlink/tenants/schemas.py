@@ -137,6 +137,9 @@ class ApiKeyRead(BaseModel):
     name: str
     prefix: str
     user_id: uuid.UUID
+    created_by_user_id: uuid.UUID | None = Field(
+        default=None, description="the administrator who created the key"
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

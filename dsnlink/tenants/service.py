@@ -17,6 +17,7 @@ from dsnlink.security import apikeys, ratelimit
 from dsnlink.sla.offerings import DEFAULT_OFFERING_ID, get_offering
 from dsnlink.tenants import limits, passwords, repository
 from dsnlink.tenants.errors import (
+    ActingAsAnotherAdministrator,
     AdministratorRequired,
     AlreadyExists,
     ApiKeyRevoked,
@@ -25,7 +26,6 @@ from dsnlink.tenants.errors import (
     ExternalAdministratorExists,
     LastAdministrator,
     TenantNotActivated,
-    TooManySignInAttempts,
 )
 from dsnlink.tenants.models import (
     AdministratorChange,
@@ -40,6 +40,9 @@ from dsnlink.tenants.schemas import (
     Principal,
     TenantRead,
     UserRead,
+)
+from dsnlink.tenants.signin import (
+    principal_of,
 )
 
 # --- tenants -------------------------------------------------------------------------------------
@@ -156,13 +159,36 @@ def require_activated(session: Session, *, tenant_id: uuid.UUID) -> Tenant:
 # --- authentication ------------------------------------------------------------------------------
 
 
+def verified_api_key(session: Session, *, raw_key: str, secret: str) -> ApiKey | None:
+    """The stored key `raw_key` is, if its secret part matches (revoked or not); else None."""
+    prefix = apikeys.parse_prefix(raw_key)
+    key = repository.get_api_key_by_prefix(session, prefix) if prefix else None
+    if key is None or not apikeys.key_matches(raw_key, key.key_hash, secret=secret):
+        return None
+    return key
+
+
+def rate_limit_subject(
+    session: Session, *, raw_key: str | None, client: str, secret: str
+) -> str:
+    """Whose quota a request counts against: a verified key's own, else its address's.
+
+    A request with a wrong or unknown key counts against the address it came from, never
+    against the key whose prefix it borrows: junk sent with a victim's prefix cannot use up
+    the victim's quota.
+    """
+    key = verified_api_key(session, raw_key=raw_key, secret=secret) if raw_key else None
+    if key is not None:
+        return ratelimit.subject_digest("key", str(key.id), secret=secret)
+    return ratelimit.subject_digest("ip", client, secret=secret)
+
+
 def authenticate(session: Session, *, raw_key: str | None, secret: str, clock: Clock) -> Principal:
     """The principal an API key acts as; records the key's last use."""
     if not raw_key:
         raise AuthenticationRequired("send an API key: Authorization: Bearer <key>")
-    prefix = apikeys.parse_prefix(raw_key)
-    key = repository.get_api_key_by_prefix(session, prefix) if prefix else None
-    if key is None or not apikeys.key_matches(raw_key, key.key_hash, secret=secret):
+    key = verified_api_key(session, raw_key=raw_key, secret=secret)
+    if key is None:
         raise AuthenticationRequired("unknown API key")
     if key.revoked_at is not None:
         raise AuthenticationRequired("this API key has been revoked", api_key_id=str(key.id))
@@ -171,98 +197,7 @@ def authenticate(session: Session, *, raw_key: str | None, secret: str, clock: C
         raise AuthenticationRequired("the user owning this API key was removed")
     key.last_used_at = clock.now()
     session.add(key)
-    return _principal_of(session, user, api_key_id=key.id)
-
-
-def _principal_of(session: Session, user: User, *, api_key_id: uuid.UUID | None) -> Principal:
-    scope = repository.list_user_company_ids(session, user_id=user.id)
-    return Principal(
-        tenant_id=user.tenant_id,
-        user_id=user.id,
-        role=Role(user.role),
-        api_key_id=api_key_id,
-        company_ids=frozenset(scope) if scope else None,
-    )
-
-
-SIGN_IN_ATTEMPTS_PER_MINUTE = 10
-
-
-def throttle_sign_in(session: Session, *, client: str, email: str | None, clock: Clock) -> None:
-    """Count a sign-in attempt from `client` (and for `email`); refuse past the limit.
-
-    Both counters live in the shared rate-limit table, so every replica sees the same figures:
-    guessing one account's password from many addresses, or many accounts from one address,
-    is slowed down alike.
-    """
-    subjects = [f"signin:ip:{client}"[:80]]
-    if email and is_storable(email):
-        subjects.append(f"signin:email:{email.strip().lower()}"[:80])
-    for subject in subjects:
-        decision = ratelimit.hit(
-            session, subject=subject, limit=SIGN_IN_ATTEMPTS_PER_MINUTE, now=clock.now()
-        )
-        if not decision.allowed:
-            raise TooManySignInAttempts(
-                f"too many sign-in attempts; retry in {decision.retry_after} s",
-                retry_after=decision.retry_after,
-            )
-
-
-def sign_in_with_password(
-    session: Session, *, email: str, password: str, tenant_name: str | None = None
-) -> tuple[Principal, str]:
-    """The principal of the active user with this e-mail and password, and its session stamp.
-
-    An e-mail is unique per tenant only: when it signs in to several tenants with the same
-    password, the tenant's name must be given.
-    """
-    if not is_storable(email) or (tenant_name and not is_storable(tenant_name)):
-        raise AuthenticationRequired("unknown e-mail address or wrong password")
-    candidates = [
-        user
-        for user in repository.list_active_users_by_email(session, email=email.strip())
-        if user.password_hash is not None
-    ]
-    if tenant_name:
-        tenant = repository.get_tenant_by_name(session, tenant_name.strip())
-        candidates = [u for u in candidates if tenant is not None and u.tenant_id == tenant.id]
-    if not candidates:
-        passwords.verify_password(password, None)
-    matching = [u for u in candidates if passwords.verify_password(password, u.password_hash)]
-    if not matching:
-        raise AuthenticationRequired("unknown e-mail address or wrong password")
-    if len(matching) > 1:
-        raise AuthenticationRequired(
-            "this e-mail address signs in to several clients: give the client's name",
-            tenant_required=True,
-        )
-    user = matching[0]
-    return _principal_of(session, user, api_key_id=None), passwords.session_stamp(
-        user.password_hash
-    )
-
-
-def resume_session(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    user_id: uuid.UUID,
-    api_key_id: uuid.UUID | None,
-    stamp: str | None,
-) -> Principal:
-    """The principal of a dashboard session, checked again on every request: a removed user, a
-    revoked key or a changed password ends the session."""
-    user = repository.get_user(session, tenant_id=tenant_id, user_id=user_id)
-    if user is None or user.removed_at is not None:
-        raise AuthenticationRequired("this session's user was removed")
-    if api_key_id is not None:
-        key = repository.get_api_key(session, tenant_id=tenant_id, key_id=api_key_id)
-        if key is None or key.revoked_at is not None or key.user_id != user.id:
-            raise AuthenticationRequired("this session's API key was revoked")
-    elif stamp != passwords.session_stamp(user.password_hash) or user.password_hash is None:
-        raise AuthenticationRequired("the password changed since this session began")
-    return _principal_of(session, user, api_key_id=api_key_id)
+    return principal_of(session, user, api_key_id=key.id)
 
 
 def require_admin(principal: Principal) -> None:
@@ -317,6 +252,19 @@ def _check_company_scope(
     return unique
 
 
+def _lock_as_admin(session: Session, *, principal: Principal) -> User:
+    """Lock the caller's tenant, then check again that the caller is still an administrator:
+    a concurrent request may have removed them while this one waited for the lock."""
+    require_admin(principal)
+    repository.lock_tenant(session, principal.tenant_id)
+    caller = repository.get_user(session, tenant_id=principal.tenant_id, user_id=principal.user_id)
+    if caller is not None:
+        session.refresh(caller)
+    if caller is None or caller.removed_at is not None or not Role(caller.role).is_admin:
+        raise AuthenticationRequired("the caller was removed or is no longer an administrator")
+    return caller
+
+
 def create_user(
     session: Session,
     *,
@@ -327,7 +275,7 @@ def create_user(
     company_ids: Sequence[uuid.UUID] = (),
     password: str | None = None,
 ) -> User:
-    require_admin(principal)
+    _lock_as_admin(session, principal=principal)
     scope = _check_company_scope(
         session, tenant_id=principal.tenant_id, role=role, company_ids=company_ids
     )
@@ -373,11 +321,20 @@ def update_user(
     company_ids: Sequence[uuid.UUID] | None = None,
     password: str | None = None,
 ) -> User:
-    """Change a user's company scope (an empty list lifts it) and/or dashboard password."""
+    """Change a user's company scope (an empty list lifts it) and/or dashboard password.
+
+    An administrator sets their own password or a user's, never another administrator's: that
+    would let them sign in as that administrator.
+    """
     require_admin(principal)
     user = repository.get_user(session, tenant_id=principal.tenant_id, user_id=user_id)
     if user is None or user.removed_at is not None:
         raise NotFoundError(f"no user {user_id}", user_id=str(user_id))
+    if password is not None and user.id != principal.user_id and Role(user.role).is_admin:
+        raise ActingAsAnotherAdministrator(
+            "an administrator cannot set another administrator's password: they set their own",
+            user_id=str(user.id),
+        )
     if company_ids is not None:
         scope = _check_company_scope(
             session, tenant_id=user.tenant_id, role=Role(user.role), company_ids=company_ids
@@ -434,8 +391,9 @@ def list_users(session: Session, *, principal: Principal) -> Sequence[User]:
 def remove_user(
     session: Session, *, principal: Principal, user_id: uuid.UUID, clock: Clock
 ) -> None:
-    """Remove a user and revoke their keys; the last SaaS administrator stays."""
-    require_admin(principal)
+    """Remove a user and revoke their keys; the last SaaS administrator stays (checked under
+    the tenant's lock, so two administrators removing each other cannot both succeed)."""
+    _lock_as_admin(session, principal=principal)
     user = repository.get_user(session, tenant_id=principal.tenant_id, user_id=user_id)
     if user is None or user.removed_at is not None:
         raise NotFoundError(f"no user {user_id}", user_id=str(user_id))
@@ -475,13 +433,21 @@ def list_administrator_changes(
 
 
 def _issue_api_key(
-    session: Session, *, tenant: Tenant, user: User, name: str, secret: str, clock: Clock
+    session: Session,
+    *,
+    tenant: Tenant,
+    user: User,
+    name: str,
+    secret: str,
+    clock: Clock,
+    created_by: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
     new = apikeys.generate_key(secret=secret)
     now = clock.now()
     key = ApiKey(
         tenant_id=tenant.id,
         user_id=user.id,
+        created_by_user_id=created_by or user.id,
         name=name,
         prefix=new.prefix,
         key_hash=new.hash,
@@ -505,15 +471,33 @@ def create_api_key(
     secret: str,
     clock: Clock,
 ) -> tuple[ApiKey, str]:
-    """A new key (returned once in clear) acting as `user_id`, by default the caller."""
+    """A new key (returned once in clear) acting as `user_id`, by default the caller.
+
+    The key records who minted it. A key acting as another administrator is refused: it would
+    let one administrator act under another's name.
+    """
     require_admin(principal)
     owner = repository.get_user(
         session, tenant_id=principal.tenant_id, user_id=user_id or principal.user_id
     )
     if owner is None or owner.removed_at is not None:
         raise NotFoundError(f"no user {user_id}", user_id=str(user_id))
+    if owner.id != principal.user_id and Role(owner.role).is_admin:
+        raise ActingAsAnotherAdministrator(
+            "an administrator cannot create a key acting as another administrator: each "
+            "administrator creates their own",
+            user_id=str(owner.id),
+        )
     tenant = get_tenant_or_raise(session, tenant_id=principal.tenant_id)
-    return _issue_api_key(session, tenant=tenant, user=owner, name=name, secret=secret, clock=clock)
+    return _issue_api_key(
+        session,
+        tenant=tenant,
+        user=owner,
+        name=name,
+        secret=secret,
+        clock=clock,
+        created_by=principal.user_id,
+    )
 
 
 def list_api_keys(session: Session, *, principal: Principal) -> Sequence[ApiKey]:

@@ -27,6 +27,7 @@ from dsnlink.errors import NotFoundError
 from dsnlink.norm.catalogue import get_catalogue
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
+from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import repository
 from dsnlink.transmission.models import DepositReturn
@@ -108,15 +109,22 @@ def read_declaration(
         declaration,
         anomalies=tracking.declaration_anomalies(declaration, keyring=keyring),
     )
+    stored_events = declarations_repository.list_events(session, declaration_id=declaration.id)
+    creators = tenants_repository.api_key_creators(
+        session,
+        tenant_id=declaration.tenant_id,
+        key_ids={e.api_key_id for e in stored_events if e.api_key_id},
+    )
     events = [
         EventRead(
             status=DeclarationStatus(e.status),
             at=e.at,
             user_id=e.user_id,
             api_key_id=e.api_key_id,
+            api_key_created_by_user_id=creators.get(e.api_key_id) if e.api_key_id else None,
             detail=tracking.event_detail(e, keyring=keyring),
         )
-        for e in declarations_repository.list_events(session, declaration_id=declaration.id)
+        for e in stored_events
     ]
     transmission = get_transmission_view(session, declaration_id=declaration.id, keyring=keyring)
     return DeclarationDetail(**described.model_dump(), timeline=events, transmission=transmission)

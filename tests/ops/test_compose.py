@@ -263,3 +263,36 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- slow clients and forwarded addresses (docs/security.md, issue 16 items 2 and 3) ----------
+
+
+def test_api_trusts_forwarded_addresses_from_the_proxy_only(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    api = argv(services["api"]["command"])
+    trusted = next(a for a in api if a.startswith("--forwarded-allow-ips="))
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert "*" not in trusted, "any client could then choose its own address"
+    assert trusted.split("=", 1)[1] == proxy_address
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    values, _ = env_example()
+    assert values["DSNLINK_PROXY_ADDRESS"] in proxy_address
+    assert values["DSNLINK_NETWORK_SUBNET"] in subnet
+    (config,) = services["proxy"]["configs"]
+    nginx = compose["configs"][config["source"]]["content"]
+    # The client's own X-Forwarded-For is replaced, never appended to.
+    assert "proxy_set_header X-Forwarded-For $$remote_addr;" in nginx
+    assert "proxy_add_x_forwarded_for" not in nginx
+
+
+def test_slow_clients_are_bounded_by_the_proxy_and_the_replicas(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    api = argv(services["api"]["command"])
+    assert "--http=api.server:GuardedH11Protocol" in api
+    assert any(a.startswith("--limit-concurrency=") for a in api)
+    assert any(a.startswith("--timeout-keep-alive=") for a in api)
+    (config,) = services["proxy"]["configs"]
+    nginx = compose["configs"][config["source"]]["content"]
+    for directive in ("client_header_timeout", "client_body_timeout", "limit_conn per_client"):
+        assert directive in nginx, directive

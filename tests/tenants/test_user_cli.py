@@ -11,7 +11,7 @@ from api.cli import main
 from dsnlink import db, models
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings
-from dsnlink.tenants import service
+from dsnlink.tenants import service, signin
 
 
 def test_set_password_reads_stdin_and_lets_the_user_sign_in(
@@ -30,7 +30,7 @@ def test_set_password_reads_stdin_and_lets_the_user_sign_in(
     assert main(["user", "set-password", "Acme", "RH@acme.example"]) == 0
     assert "password set for rh@acme.example" in capsys.readouterr().out
     with db.unit_of_work(db.session_factory(db_engine)) as session:
-        principal, _ = service.sign_in_with_password(
+        principal, _ = signin.sign_in_with_password(
             session, email="rh@acme.example", password="a long enough password"
         )
         assert principal.company_ids is None
