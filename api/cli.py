@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -254,9 +255,10 @@ def _demo_tenant_key(settings: Settings) -> str:
         engine.dispose()
 
 
-def _demo_declaration(api: httpx.Client, *, employees: int) -> dict[str, Any]:
-    """Register the demo declarant and company (once), then upload this month's sample."""
-    from dsnlink.norm.sample import sample_bytes
+def _demo_declaration(api: httpx.Client, *, employees: int, data_dir: Path) -> dict[str, Any]:
+    """Register the demo declarant and company (once), then upload a sample of the latest month
+    whose norm is installed (this month, unless the calendar has passed the installed norms)."""
+    from dsnlink.norm.sample import demo_month, sample_bytes
 
     declarants = api.get("/v1/declarants").raise_for_status().json()
     known = [d for d in declarants if d["siret"] == DEMO_DECLARANT["siret"]]
@@ -273,7 +275,7 @@ def _demo_declaration(api: httpx.Client, *, employees: int) -> dict[str, Any]:
                 "establishments": [{"nic": DEMO_NIC, "name": "Siège"}],
             },
         ).raise_for_status()
-    month = date.today().strftime("%Y-%m")
+    month = demo_month(date.today(), data_dir)
     seed = int(time.time())  # a new file each run: identical bytes would be refused as duplicate
     body = sample_bytes(
         employees=employees, month=month, seed=seed, siren=DEMO_SIREN, nic=DEMO_NIC
@@ -330,7 +332,9 @@ def run_demo(args: argparse.Namespace) -> int:
             key = _demo_tenant_key(settings)
             headers = {"Authorization": f"Bearer {key}"}
             with httpx.Client(base_url=running.url, headers=headers, timeout=120) as api:
-                declaration = _demo_declaration(api, employees=args.employees)
+                declaration = _demo_declaration(
+                    api, employees=args.employees, data_dir=settings.data_dir
+                )
                 print(f"dsnlink gateway:      {running.url}   (API docs: {running.url}/docs)")
                 print(f"dashboard:            {running.url}/app   (sign in with the API key)")
                 print(f"mock deposit point:   {mock.url}")

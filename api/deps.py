@@ -47,6 +47,7 @@ class Runtime:
             clock=self.clock,
             max_bytes=self.settings.max_upload_bytes,
             storage_quota_bytes=self.settings.storage_quota_bytes,
+            norm_dir=self.settings.data_dir,
         )
 
 

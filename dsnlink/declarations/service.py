@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -71,6 +72,8 @@ class IntakeRuntime:
     max_bytes: int
     storage_quota_bytes: int | None = None
     """Stored bytes per tenant unless the operator set the tenant's storage_bytes limit."""
+    norm_dir: Path | None = None
+    """Where imported norm catalogues are (`dsnlink norm import`): data_dir."""
 
     @property
     def keyring(self) -> Keyring:
@@ -154,6 +157,7 @@ def _record_staged(
     report = validate_stream(
         runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key),
         filename=filename or "upload",
+        data_dir=runtime.norm_dir,
     )
     if _deposit_point_code(runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key)) == "02":
         raise MsaDepositPoint(
