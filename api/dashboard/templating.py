@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -13,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.transmission.inbox import transcodification
 
 PARIS = ZoneInfo("Europe/Paris")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,6 +78,23 @@ TYPE_LABELS = {
     "04": "annule et remplace néant",
     "05": "annule et remplace intégral",
 }
+FAILED_STATUSES = frozenset(
+    {
+        DeclarationStatus.REJECTED,
+        DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
+        DeclarationStatus.REJECTED_BY_DEPOSIT_POINT,
+        DeclarationStatus.TRANSMISSION_FAILED,
+    }
+)
+
+
+@cache
+def return_nature_labels() -> dict[str, str]:
+    """The official labels of the returns' natures (GIP-MDS transcodification)."""
+    labels: dict[str, str] = transcodification().get("return_natures", {})
+    return labels
+
+
 OUTCOME_LABELS = {
     "sending": "envoi en cours",
     "accepted": "accepté (AEE)",
@@ -112,6 +132,14 @@ def month_label(month: str | None) -> str:
     return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
+def month_short(month: str | None) -> str:
+    """'2026-11' → 'nov. 26'."""
+    if not month or len(month) != 7:
+        return month or "—"
+    name = MONTHS[int(month[5:7]) - 1]
+    return f"{name if len(name) <= 4 else name[:4].rstrip('.') + '.'} {month[2:4]}"
+
+
 def time_left(moment: datetime | None, now: datetime) -> str:
     """'dans 2 j 4 h', 'dans 35 min', or 'dépassée depuis 1 j 2 h'."""
     if moment is None:
@@ -127,6 +155,38 @@ def time_left(moment: datetime | None, now: datetime) -> str:
     else:
         span = f"{mins} min"
     return f"dans {span}" if seconds >= 0 else f"dépassée depuis {span}"
+
+
+def urgency(moment: datetime | None, now: datetime) -> str:
+    """The colour class of a countdown: passed, under 12 h, under 48 h, under a week, later."""
+    if moment is None:
+        return "restant"
+    left = (moment - now).total_seconds()
+    if left < 0:
+        return "depasse"
+    if left < 12 * 3600:
+        return "critique"
+    if left < 48 * 3600:
+        return "urgent"
+    if left < 7 * 24 * 3600:
+        return "proche"
+    return "restant"
+
+
+def french_number(value: float | int | None, decimals: int = 0) -> str:
+    """1234.5 → '1 234,50' (narrow no-break space between thousands, comma for decimals)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def masked_nir(nir: str | None) -> str:
+    """A NIR shown with only its last four characters (the key and one digit)."""
+    if not nir:
+        return "—"
+    clean = nir.replace(" ", "")
+    return "•" * max(len(clean) - 4, 0) + clean[-4:]
 
 
 def size_label(size: int) -> str:
@@ -149,12 +209,41 @@ def group_by_rubric(anomalies: Iterable[Any]) -> list[tuple[str, list[Any]]]:
 
 
 def event_details(detail: dict[str, Any]) -> list[str]:
-    """The readable facts of a timeline event's detail (scalars with a French label)."""
-    return [
-        f"{DETAIL_LABELS[key]} : {value}"
-        for key, value in detail.items()
-        if key in DETAIL_LABELS and isinstance(value, str | int | float) and value != ""
-    ]
+    """The readable facts of a timeline event's detail (scalars with a French label, codes with
+    theirs, instants in Paris time)."""
+    facts = []
+    for key, value in detail.items():
+        if key not in DETAIL_LABELS or not isinstance(value, str | int | float) or value == "":
+            continue
+        if key == "nature" and str(value) in return_nature_labels():
+            value = f"{return_nature_labels()[str(value)]} ({value})"
+        elif key in {"error", "message", "reason"}:
+            value = french_message(str(value))
+        elif isinstance(value, str) and ISO_INSTANT.match(value):
+            with contextlib.suppress(ValueError):
+                value = paris(datetime.fromisoformat(value))
+        facts.append(f"{DETAIL_LABELS[key]} : {value}")
+    return facts
+
+
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# What the deposit point or the worker wrote in English, as a French reader should read it.
+MESSAGE_TRANSLATIONS = (
+    (re.compile(r"(?i)^transmission not done after"), "Transmission non aboutie dans le délai"),
+    (re.compile(r"(?i)connection (refused|failed|error)"), "point de dépôt injoignable"),
+    (re.compile(r"(?i)timed? ?out"), "délai d'attente dépassé"),
+    (re.compile(r"(?i)already (ordered|transmitt)"), "transmission déjà ordonnée"),
+    (re.compile(r"(?i)^refused by the deposit point"), "refusée par le point de dépôt"),
+    (re.compile(r"(?i)authentication"), "identification refusée par le point de dépôt"),
+)
+
+
+def french_message(text: str) -> str:
+    """A domain or deposit-point message in French when it is a known English one."""
+    for pattern, french in MESSAGE_TRANSLATIONS:
+        if pattern.search(text):
+            return french
+    return text
 
 
 @cache
@@ -168,7 +257,12 @@ def environment() -> Environment:
     env.filters.update(
         paris=paris,
         month_label=month_label,
+        month_short=month_short,
         time_left=time_left,
+        urgency=urgency,
+        french_number=french_number,
+        masked_nir=masked_nir,
+        french_message=french_message,
         size_label=size_label,
         event_details=event_details,
     )
@@ -176,6 +270,8 @@ def environment() -> Environment:
         status_labels=STATUS_LABELS,
         status_tones=STATUS_TONES,
         final_statuses=FINAL_STATUSES,
+        failed_statuses=FAILED_STATUSES,
+        return_nature_labels=return_nature_labels(),
         nature_labels=NATURE_LABELS,
         type_labels=TYPE_LABELS,
         outcome_labels=OUTCOME_LABELS,

@@ -22,3 +22,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// "Imprimer ou enregistrer en PDF" on a return's page: the browser's own print dialog.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-imprimer]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
+});
