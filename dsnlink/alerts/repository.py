@@ -96,7 +96,8 @@ def get_alert(session: Session, alert_id: uuid.UUID) -> Alert | None:
 
 
 def cursor_for_update(session: Session) -> AlertCursor:
-    """The events cursor, locked until the transaction ends (created at 0 the first time)."""
+    """The events cursor, locked until the transaction ends (created at 0 the first time: events
+    older than a day are skipped by the caller, not mailed about)."""
     found = session.exec(
         select(AlertCursor).where(AlertCursor.name == EVENTS_CURSOR).with_for_update()
     ).first()
@@ -104,7 +105,7 @@ def cursor_for_update(session: Session) -> AlertCursor:
         return found
     try:
         with session.begin_nested():
-            session.add(AlertCursor(name=EVENTS_CURSOR, last_event_id=last_event_id(session)))
+            session.add(AlertCursor(name=EVENTS_CURSOR, last_event_id=0))
             session.flush()
     except IntegrityError:
         pass
