@@ -33,6 +33,7 @@ CELL_LABELS = {
     "manquant": "Rien reçu",
     "en_retard": "Non déposée, date limite passée",
     "a_venir": "À venir",
+    "non_suivi": "Avant le suivi",
 }
 
 
@@ -85,6 +86,9 @@ def grid_page(
             due_day=due_day,
             sort=sort,
             cell_labels=CELL_LABELS,
+            month_choices=list(
+                reversed(portfolio.months_ending(monthly.declaring_month(now=now), 36))
+            ),
             page=number,
             pages=pages,
             page_urls=page_links(query, number, pages),

@@ -66,7 +66,7 @@ class Visitor:
     csrf: str
 
 
-def _sign_in_required(request: Request) -> HTTPException:
+def _sign_in_required(request: Request, *, expired: bool = False) -> HTTPException:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if _is_htmx(request):
         # htmx's request asked for a fragment: send the person to the page they were on.
@@ -75,8 +75,7 @@ def _sign_in_required(request: Request) -> HTTPException:
         if path.startswith("/app/"):
             target = path + (f"?{urlsplit(current).query}" if urlsplit(current).query else "")
     # An htmx request comes from a page that was open: its session ran out meanwhile.
-    expired = _is_htmx(request) or cookies.COOKIE in request.cookies
-    reason = {"raison": "expiree"} if expired else {}
+    reason = {"raison": "expiree"} if expired or _is_htmx(request) else {}
     location = "/app/connexion?" + urlencode({"suivant": target, **reason})
     if _is_htmx(request):
         # The browser would follow a 303 inside htmx's request, and htmx would swap the sign-in
@@ -89,7 +88,8 @@ def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> V
     secret = runtime.settings.secret_key
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is None or data.tenant_id is None:
-        raise _sign_in_required(request)
+        # A cookie that no longer reads (past its lifetime) was a session that expired.
+        raise _sign_in_required(request, expired=data is None and cookies.COOKIE in request.cookies)
     try:
         principal = tenants_service.resume_session(
             session,
@@ -99,7 +99,7 @@ def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> V
             stamp=data.stamp,
         )
     except AuthenticationRequired:
-        raise _sign_in_required(request) from None
+        raise _sign_in_required(request, expired=True) from None
     return Visitor(principal=principal, data=data, csrf=cookies.csrf_token(data, secret=secret))
 
 
@@ -260,7 +260,9 @@ def _throttled(
     """The refusal page when this address or e-mail has tried to sign in too often."""
     client = request.client.host if request.client else "unknown"
     try:
-        tenants_service.throttle_sign_in(session, client=client, email=email, clock=runtime.clock)
+        tenants_service.throttle_sign_in(
+            session, client=client, email=email, clock=runtime.clock
+        )
     except TooManySignInAttempts as exc:
         retry_after = exc.context["retry_after"]
         response = _sign_in_page(

@@ -24,6 +24,10 @@ MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )  # fmt: skip
 
+SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
 STATUS_LABELS: dict[str, str] = {
     DeclarationStatus.RECEIVED: "Reçue",
     DeclarationStatus.VALIDATED: "Validée, à transmettre",
@@ -136,8 +140,7 @@ def month_short(month: str | None) -> str:
     """'2026-11' → 'nov. 26'."""
     if not month or len(month) != 7:
         return month or "—"
-    name = MONTHS[int(month[5:7]) - 1]
-    return f"{name if len(name) <= 4 else name[:4].rstrip('.') + '.'} {month[2:4]}"
+    return f"{SHORT_MONTHS[int(month[5:7]) - 1]} {month[2:4]}"
 
 
 def time_left(moment: datetime | None, now: datetime) -> str:

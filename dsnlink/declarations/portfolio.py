@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from dsnlink.declarations import repository
+from dsnlink.clock import Clock
+from dsnlink.declarations import repository, tracking
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.declarations.monthly import (
     FAILED_STATUSES,
@@ -17,9 +18,17 @@ from dsnlink.declarations.monthly import (
     matches,
     monthly_deadline,
 )
-from dsnlink.declarations.schemas import CompanyRef, GridCell, GridRow, PortfolioGrid
-from dsnlink.declarations.service import planned_maintenances
+from dsnlink.declarations.schemas import (
+    CompanyRef,
+    DeclarationSummary,
+    GridCell,
+    GridRow,
+    PortfolioGrid,
+)
+from dsnlink.declarations.service import order_transmission, planned_maintenances
+from dsnlink.errors import DsnlinkError
 from dsnlink.months import parse_month
+from dsnlink.security.keys import Keyring
 from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants.schemas import Principal
 
@@ -41,6 +50,7 @@ def cell_state(
     establishment_sirets: dict[uuid.UUID, str],
     deadline: datetime | None,
     now: datetime,
+    followed_since: datetime | None = None,
 ) -> str:
     """Where a company's monthly DSN of one month stands, from its establishments' latest files."""
     latest: dict[str, Declaration] = {}
@@ -62,6 +72,8 @@ def cell_state(
         return "rejete"
     if statuses:
         return "a_transmettre"
+    if followed_since is not None and deadline is not None and deadline < followed_since:
+        return "non_suivi"  # due before the company was added: not ours to say
     if deadline is not None and deadline < now:
         return "en_retard"
     if deadline is not None and (deadline - now).days > 40:
@@ -124,6 +136,7 @@ def portfolio_grid(
                         establishment_sirets=establishment_sirets,
                         deadline=deadlines[(month, company.due_day)],
                         now=now,
+                        followed_since=company.created_at,
                     ),
                     declaration_id=found[-1].id if found else None,
                     declarations=len(found),
@@ -152,3 +165,54 @@ def portfolio_grid(
         limit=limit,
         offset=offset,
     )
+
+
+def describe_selection(
+    session: Session, *, principal: Principal, declaration_ids: Sequence[uuid.UUID]
+) -> list[DeclarationSummary]:
+    """The selected declarations the principal may see, in the order given (others skipped)."""
+    found = []
+    for declaration_id in declaration_ids:
+        declaration = repository.get_declaration(
+            session, tenant_id=principal.tenant_id, declaration_id=declaration_id
+        )
+        if declaration is None or not principal.may_see(declaration.company_id):
+            continue
+        found.append(declaration)
+    companies, establishments = tracking.company_refs(session, found)
+    return [
+        DeclarationSummary(
+            **tracking._summary_fields(
+                d, companies[d.company_id], establishments[d.establishment_id]
+            )
+        )
+        for d in found
+    ]
+
+
+def order_many(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_ids: Sequence[uuid.UUID],
+    clock: Clock,
+    keyring: Keyring,
+) -> list[tuple[uuid.UUID, DsnlinkError | None]]:
+    """Order the transmission of each declaration, each in its own savepoint: one refused order
+    (already ordered, not validated) leaves the others ordered; says what happened to each."""
+    results: list[tuple[uuid.UUID, DsnlinkError | None]] = []
+    for declaration_id in declaration_ids:
+        try:
+            with session.begin_nested():
+                order_transmission(
+                    session,
+                    principal=principal,
+                    declaration_id=declaration_id,
+                    clock=clock,
+                    keyring=keyring,
+                )
+        except DsnlinkError as exc:
+            results.append((declaration_id, exc))
+        else:
+            results.append((declaration_id, None))
+    return results

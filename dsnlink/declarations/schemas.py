@@ -155,7 +155,8 @@ class GridCell(BaseModel):
 
     month: str
     state: str = Field(
-        description="depose, en_cours, a_transmettre, rejete, manquant, en_retard or a_venir"
+        description="depose, en_cours, a_transmettre, rejete, manquant, en_retard, a_venir or "
+        "non_suivi (due before the company was added)"
     )
     declaration_id: uuid.UUID | None = Field(
         default=None, description="the latest monthly declaration of the month, if any"

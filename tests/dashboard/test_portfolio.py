@@ -154,10 +154,20 @@ async def test_grid_shows_twelve_months_with_a_state_per_cell(
     cells = re.findall(r'<td class="case (\w+)">', row)
     assert len(cells) == 12
     assert cells[-2:] == ["depose", "rejete"]  # September filed, October failed
-    assert cells[0] == "en_retard"  # November 2025: nothing, deadline long passed
+    assert cells[0] == "non_suivi"  # November 2025: due before the company was added
     assert f"/app/declarations/{conform['id']}" in row
     all_rows = await browser.get("/app/portefeuille", params={"mois": "2026-10"})
     assert "5 entreprises" in all_rows.text
+
+    def last_cell(html: str, name: str) -> str:
+        row = html.split(f"{name}<br>", 1)[1].split("</tr>", 1)[0]
+        return re.findall(r'<td class="case (\w+)">', row)[-1]
+
+    assert last_cell(all_rows.text, "Bravo Transports") == "manquant"  # due on Nov 5
+    clock.advance(timedelta(days=30))
+    later = await browser.get("/app/portefeuille", params={"mois": "2026-10"})
+    assert last_cell(later.text, "Bravo Transports") == "en_retard"
+    assert last_cell(later.text, "Alpha Boulangerie") == "rejete"
 
 
 async def test_bulk_transmission_asks_once_then_orders_each(
