@@ -353,6 +353,7 @@ def test_phone_layout_never_scrolls_sideways(stack: Stack, browser: Browser) -> 
         "/app/echeances",
         "/app/portefeuille",
         f"/app/declarations/{stack.ids['Alpha Boulangerie']}",
+        f"/app/declarations/{stack.ids['Echo Conseil']}",  # transmitted: attempts and returns
         "/app/alertes",
         "/app/administration",
         "/app/etat",
