@@ -59,6 +59,9 @@ class Alert(SQLModel, table=True):
     kind: str = Field(max_length=32)
     dedupe_key: str = Field(max_length=200)
     declaration_id: uuid.UUID | None = Field(default=None, foreign_key="declaration.id")
+    company_id: uuid.UUID | None = Field(
+        default=None, foreign_key="company.id", description="None: about several companies"
+    )
     month: str | None = Field(default=None, max_length=7)
     recipients: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     subject: str = Field(max_length=300)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, update
@@ -45,9 +45,17 @@ def add_once(session: Session, alert: Alert) -> bool:
 
 
 def list_alerts(
-    session: Session, *, tenant_id: uuid.UUID, limit: int, offset: int
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    company_ids: Collection[uuid.UUID] | None = None,
 ) -> tuple[Sequence[Alert], int]:
+    """The tenant's alerts, newest first; only those about `company_ids` when given."""
     query = select(Alert).where(Alert.tenant_id == tenant_id)
+    if company_ids is not None:
+        query = query.where(col(Alert.company_id).in_(list(company_ids)))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = session.exec(
         query.order_by(col(Alert.created_at).desc(), col(Alert.id)).limit(limit).offset(offset)

@@ -163,8 +163,14 @@ def update_settings(
 def list_alerts(
     session: Session, *, principal: Principal, limit: int = 50, offset: int = 0
 ) -> AlertPage:
+    # A client company's user sees only the alerts about its companies (never the cut-off
+    # warnings, which list the whole portfolio).
     rows, total = repository.list_alerts(
-        session, tenant_id=principal.tenant_id, limit=limit, offset=offset
+        session,
+        tenant_id=principal.tenant_id,
+        limit=limit,
+        offset=offset,
+        company_ids=principal.company_ids,
     )
     return AlertPage(
         items=[AlertRead.model_validate(r, from_attributes=True) for r in rows],
@@ -318,6 +324,7 @@ def _event_alert(
                 kind=kind,
                 dedupe_key=_event_dedupe(kind, event),
                 declaration_id=declaration.id,
+                company_id=declaration.company_id,
                 month=declaration.month,
                 recipients=list(recipients),
                 subject=subject[:300],

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -25,11 +26,14 @@ from tests.alerts.conftest import Inbox, free_port
 from tests.dashboard.conftest import (
     NIC_A,
     NIC_B,
+    PASSWORD,
     SIREN_A,
     SIREN_B,
     Tenant,
+    _client,
     csrf_of,
     register_company,
+    sign_in,
     sign_in_with_key,
     upload,
 )
@@ -80,6 +84,7 @@ def alerts(engine: Engine) -> list[Alert]:
 
 
 async def test_a_failed_transmission_and_a_ban_are_mailed_at_once_and_only_once(
+    app: FastAPI,
     api: httpx.AsyncClient,
     browser: httpx.AsyncClient,
     tenant: Tenant,
@@ -121,6 +126,29 @@ async def test_a_failed_transmission_and_a_ban_are_mailed_at_once_and_only_once(
     assert page.text.count("envoyée") >= 2
     assert "paie@cabinet.example, expert@cabinet.example" in page.text
     assert all(a.delivery == Delivery.SENT and a.sent_at is not None for a in alerts(db_engine))
+
+    # A client company's user sees only the alerts about its company, and no administration.
+    company_a = next(
+        c
+        for c in (await api.get("/v1/companies", headers=tenant.headers)).json()
+        if c["siren"] == SIREN_A
+    )
+    created = await api.post(
+        "/v1/users",
+        headers=tenant.headers,
+        json={
+            "email": "gerant@alpha.example",
+            "role": "user",
+            "company_ids": [company_a["id"]],
+            "password": PASSWORD,
+        },
+    )
+    assert created.status_code == 201, created.text
+    async with _client(app) as gerant:
+        assert (await sign_in(gerant, "gerant@alpha.example")).status_code == 303
+        own = await gerant.get("/app/alertes")
+        assert "Alpha Boulangerie" in own.text and "Bravo Transports" not in own.text
+        assert (await gerant.get("/app/administration")).status_code == 403
 
 
 async def test_before_the_cutoff_one_mail_per_warning_lists_what_is_still_to_do(
