@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.norm.catalogue import get_catalogue
 from dsnlink.transmission.inbox import transcodification
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -211,6 +212,13 @@ def group_by_rubric(anomalies: Iterable[Any]) -> list[tuple[str, list[Any]]]:
     return sorted(ordered, key=lambda group: group[1][0].line or 0)
 
 
+def rubric_label(rubric: str | None, version: str | None) -> str | None:
+    """The norm's label of a rubric (S21.G00.30.001 → 'Numéro d'inscription au répertoire')."""
+    catalogue = get_catalogue(version) if rubric else None
+    found = catalogue.rubrics.get(rubric) if catalogue and rubric else None
+    return found.label if found else None
+
+
 def event_details(detail: dict[str, Any]) -> list[str]:
     """The readable facts of a timeline event's detail (scalars with a French label, codes with
     theirs, instants in Paris time)."""
@@ -280,6 +288,7 @@ def environment() -> Environment:
         outcome_labels=OUTCOME_LABELS,
         detail_labels=DETAIL_LABELS,
         group_by_rubric=group_by_rubric,
+        rubric_label=rubric_label,
         all_statuses=list(DeclarationStatus),
     )
     return env

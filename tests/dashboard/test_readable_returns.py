@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api.dashboard.returns import by_employee, next_step
-from api.dashboard.templating import event_details, masked_nir, month_short, urgency
+from api.dashboard.templating import (
+    event_details,
+    masked_nir,
+    month_short,
+    rubric_label,
+    urgency,
+)
 from api.dashboard.wording import french_error
 from dsnlink.declarations.errors import AlreadyOrdered, UnsupportedUpload
 from dsnlink.deposit_point.returns import ReturnKind, read_return
@@ -73,3 +79,9 @@ def test_countdowns_are_coloured_by_urgency() -> None:
     now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     classes = [urgency(now + timedelta(hours=h), now) for h in (-1, 5, 30, 100, 400)]
     assert classes == ["depasse", "critique", "urgent", "proche", "restant"]
+
+
+def test_norm_anomalies_carry_the_rubric_label() -> None:
+    assert rubric_label("S21.G00.30.001", "P26V01") == "Numéro d'inscription au répertoire"
+    assert rubric_label("S99.G00.99.999", "P26V01") is None
+    assert rubric_label("S21.G00.30.001", "P99V99") is None
