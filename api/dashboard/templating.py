@@ -238,22 +238,56 @@ def event_details(detail: dict[str, Any]) -> list[str]:
 
 
 ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-# What the deposit point or the worker wrote in English, as a French reader should read it.
-MESSAGE_TRANSLATIONS = (
-    (re.compile(r"(?i)^transmission not done after"), "Transmission non aboutie dans le délai"),
-    (re.compile(r"(?i)connection (refused|failed|error)"), "point de dépôt injoignable"),
-    (re.compile(r"(?i)timed? ?out"), "délai d'attente dépassé"),
-    (re.compile(r"(?i)already (ordered|transmitt)"), "transmission déjà ordonnée"),
-    (re.compile(r"(?i)^refused by the deposit point"), "refusée par le point de dépôt"),
-    (re.compile(r"(?i)authentication"), "identification refusée par le point de dépôt"),
+
+
+# What the worker or the deposit-point client wrote in English, as a French reader reads it;
+# the deposit point's own words (after the colon of an ARE) are French already and kept.
+def _gave_up_unsure(m: re.Match[str]) -> str:
+    try:
+        sent = paris(datetime.fromisoformat(m.group(2)))
+    except ValueError:
+        sent = m.group(2)
+    return (
+        f"Abandon après {m.group(1)} h : on ne sait pas si le dernier dépôt (envoyé le {sent}, "
+        "heure de Paris) a "
+        "été reçu ; vérifiez sur net-entreprises.fr avant de l'envoyer de nouveau."
+    )
+
+
+MESSAGE_TRANSLATIONS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"^deposit refused by the deposit point \(ARE\)(: )?"),
+        lambda m: "Fichier refusé par le point de dépôt (ARE)" + (" : " if m.group(1) else "."),
+    ),
+    (
+        re.compile(r"^gave up after ([\d.]+) h: whether the last deposit \(sent at ([^)]+)\).*$"),
+        _gave_up_unsure,
+    ),
+    (
+        re.compile(r"^gave up after ([\d.]+) h of failed attempts.*$"),
+        r"Abandon après \1 h d'essais infructueux ; la dernière erreur figure dans la liste des "
+        "tentatives.",
+    ),
+    (
+        re.compile(r"^the ambiguous deposit was not received: sending again$"),
+        "le dépôt incertain n'a pas été reçu : nouvel envoi",
+    ),
+    (
+        re.compile(r"^reconciliation: (\d+) unattributed flows$"),
+        r"vérification des dépôts : \1 flux non attribués",
+    ),
+    (re.compile(r"^reconciliation: "), "vérification des dépôts : "),
+    (re.compile(r"(?i)^transmission not done after.*$"), "Transmission non aboutie dans le délai"),
+    (re.compile(r"(?i)^.*connection (refused|failed|error).*$"), "point de dépôt injoignable"),
+    (re.compile(r"(?i)^.*timed? ?out.*$"), "délai d'attente dépassé"),
 )
 
 
 def french_message(text: str) -> str:
-    """A domain or deposit-point message in French when it is a known English one."""
+    """A worker's or client's message in French when it is a known English one."""
     for pattern, french in MESSAGE_TRANSLATIONS:
         if pattern.search(text):
-            return french
+            return pattern.sub(french, text, count=1)
     return text
 
 

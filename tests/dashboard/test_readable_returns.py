@@ -9,6 +9,7 @@ from pathlib import Path
 from api.dashboard.returns import by_employee, next_step
 from api.dashboard.templating import (
     event_details,
+    french_message,
     masked_nir,
     month_short,
     rubric_label,
@@ -85,3 +86,16 @@ def test_norm_anomalies_carry_the_rubric_label() -> None:
     assert rubric_label("S21.G00.30.001", "P26V01") == "Numéro d'inscription au répertoire"
     assert rubric_label("S99.G00.99.999", "P26V01") is None
     assert rubric_label("S21.G00.30.001", "P99V99") is None
+
+
+def test_the_workers_english_reads_in_french() -> None:
+    assert french_message("deposit refused by the deposit point (ARE): 12: Fichier illisible") == (
+        "Fichier refusé par le point de dépôt (ARE) : 12: Fichier illisible"
+    )
+    unsure = french_message(
+        "gave up after 72 h: whether the last deposit (sent at 2026-11-02T09:30:00+00:00) was "
+        "received could not be confirmed; check net-entreprises.fr before sending it again"
+    )
+    assert unsure.startswith("Abandon après 72 h : on ne sait pas si le dernier dépôt")
+    assert "(envoyé le 02/11/2026 10:30, heure de Paris)" in unsure and "))" not in unsure
+    assert french_message("Un message déjà en français") == "Un message déjà en français"
