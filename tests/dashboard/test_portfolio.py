@@ -287,3 +287,43 @@ async def test_admin_creates_a_key_shown_once_revokes_it_and_adds_a_declarant(
     assert good.status_code == 303
     listed = await browser.get("/app/administration")
     assert "73282932000074" in listed.text and "s3cret" not in listed.text
+
+
+def _valid_siren(index: int) -> tuple[str, str]:
+    """A SIREN (Luhn) and a NIC making a valid SIRET, for the index-th test company."""
+    from stdnum.fr import siren as siren_check
+    from stdnum.fr import siret as siret_check
+
+    base = f"{900000000 + index * 10:09d}"[:8]
+    siren = next(base + str(d) for d in range(10) if siren_check.is_valid(base + str(d)))
+    nic = next(f"{n:05d}" for n in range(10, 200) if siret_check.is_valid(siren + f"{n:05d}"))
+    return siren, nic
+
+
+async def test_a_portfolio_of_many_companies_pages_by_fifty_with_direct_links(
+    api: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for index in range(1, 56):
+        siren, nic = _valid_siren(index)
+        created = await api.post(
+            "/v1/companies",
+            headers=tenant.headers,
+            json={
+                "siren": siren,
+                "name": f"Société {index:03d}",
+                "due_day": 5 if index % 2 else 15,
+                "establishments": [{"nic": nic, "name": "Siège"}],
+            },
+        )
+        assert created.status_code == 201, created.text
+    await sign_in_with_key(browser, tenant.key)
+    for path in ("/app/portefeuille", "/app/echeances"):
+        first = await browser.get(path, params={"mois": "2026-10", "tri": "nom"})
+        assert "55 entreprises" in first.text
+        assert "Société 050" in first.text and "Société 051" not in first.text
+        assert 'aria-label="Page 2"' in first.text
+        assert 'class="page-courante">1<' in first.text
+        second = await browser.get(path, params={"mois": "2026-10", "tri": "nom", "page": "2"})
+        assert "Société 051" in second.text and "Société 001" not in second.text
+    day15 = await browser.get("/app/portefeuille", params={"mois": "2026-10", "jour": "15"})
+    assert "27 entreprises" in day15.text
