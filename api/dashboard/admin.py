@@ -78,9 +78,17 @@ def _admin_page(
 
 @router.get("/administration")
 def admin_page(
-    request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+    cle: str | None = None,
+    declarant: str | None = None,
 ) -> HTMLResponse:
-    return _admin_page(request, session, runtime, visitor)
+    notice = {"revoquee": "La clé est révoquée : elle ne permet plus aucun accès."}.get(cle or "")
+    if declarant == "ajoute":
+        notice = "Le déclarant est ajouté."
+    return _admin_page(request, session, runtime, visitor, notice=notice)
 
 
 @router.post("/administration/cles", response_model=None)
@@ -193,8 +201,11 @@ def alerts_page(
     runtime: RuntimeDep,
     visitor: VisitorDep,
     page: str | None = None,
+    enregistre: str | None = None,
 ) -> HTMLResponse:
-    return _alerts(request, session, runtime, visitor, page=_page_number(page))
+    return _alerts(
+        request, session, runtime, visitor, page=_page_number(page), saved=enregistre == "oui"
+    )
 
 
 def _alerts(

@@ -213,6 +213,7 @@ def test_portfolio_journey_in_chromium(stack: Stack, browser: Browser, tmp_path:
     page.get_by_label("Adresses e-mail").fill(ALERTS_TO)
     page.get_by_label("Rappels avant l'heure limite").fill("48, 12")
     page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".message.succes")).to_have_text("Réglages enregistrés.")
     expect(page.get_by_label("Adresses e-mail")).to_have_value(ALERTS_TO)
 
     # What the worker would do: one transmission fails, one file gets a BAN, one is conform.
