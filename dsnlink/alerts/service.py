@@ -41,6 +41,7 @@ MAX_CUTOFF_WARNINGS = 4
 # An event older than this when first seen (alerts switched on later) is not mailed about.
 STALE_EVENT = timedelta(hours=24)
 CLAIM_FOR = timedelta(minutes=5)
+MAX_EVENT_BATCHES = 20
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 KIND_LABELS = {
     AlertKind.CUTOFF: "Heure limite proche",
@@ -274,7 +275,8 @@ def collect_event_alerts(session: Session, *, now: datetime, dashboard_url: str)
     cursor = repository.cursor_for_update(session)
     created = 0
     subscribed = {s.tenant_id: s for s in repository.tenants_with_recipients(session)}
-    while True:
+    # A bounded step: a long backlog (alerts switched on over a big history) takes several runs.
+    for _ in range(MAX_EVENT_BATCHES):
         batch = repository.events_after(session, after=cursor.last_event_id)
         if not batch:
             break
