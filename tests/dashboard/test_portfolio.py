@@ -327,3 +327,16 @@ async def test_a_portfolio_of_many_companies_pages_by_fifty_with_direct_links(
         assert "Société 051" in second.text and "Société 001" not in second.text
     day15 = await browser.get("/app/portefeuille", params={"mois": "2026-10", "jour": "15"})
     assert "27 entreprises" in day15.text
+
+
+async def test_status_pages_write_numbers_and_months_the_french_way(
+    api: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    public = (await api.get("/status")).text
+    assert "Disponibilité de novembre 2026" in public
+    assert "<strong>100,00 %</strong>" in public and "100.00" not in public
+    await sign_in_with_key(browser, tenant.key)
+    framed = await browser.get("/app/etat")
+    assert framed.status_code == 200
+    assert 'href="/app/declarations"' in framed.text  # inside the dashboard's frame
+    assert "Disponibilité de novembre 2026" in framed.text and "100,00 %" in framed.text
