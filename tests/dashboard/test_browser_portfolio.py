@@ -276,8 +276,10 @@ def test_portfolio_journey_in_chromium(stack: Stack, browser: Browser, tmp_path:
 
     # Bulk "Transmettre": two validated files ticked, one confirmation, both ordered.
     page.get_by_role("link", name="Déclarations", exact=True).click()
-    page.get_by_label("Choisir Echo Conseil", exact=False).check()
-    page.get_by_label("Choisir Foxtrot Menuiserie", exact=False).check()
+    page.get_by_role("button", name="(toutes)").click()  # the page's validated ones
+    page.get_by_label("Choisir Charlie Poste", exact=False).uncheck()
+    expect(page.get_by_label("Choisir Echo Conseil", exact=False)).to_be_checked()
+    expect(page.get_by_label("Choisir Foxtrot Menuiserie", exact=False)).to_be_checked()
     page.get_by_role("button", name="Transmettre la sélection").click()
     expect(page.get_by_role("heading", name="Transmettre 2 déclarations")).to_be_visible()
     page.get_by_role("button", name="Confirmer la transmission de 2 déclarations").click()
@@ -380,4 +382,6 @@ def test_phone_layout_never_scrolls_sideways(stack: Stack, browser: Browser) -> 
     _shot(page, "10-telephone-echeances")
     page.goto(f"{stack.url}/app/declarations")
     _shot(page, "11-telephone-declarations")
+    page.goto(f"{stack.url}/app/declarations/{stack.ids['Echo Conseil']}")
+    _shot(page, "12-telephone-declaration")
     context.close()
