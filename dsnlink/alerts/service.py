@@ -43,6 +43,19 @@ STALE_EVENT = timedelta(hours=24)
 CLAIM_FOR = timedelta(minutes=5)
 MAX_EVENT_BATCHES = 20
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+# A declaration's status as the e-mail says it (the dashboard has the same words).
+STATUS_WORDS = {
+    DeclarationStatus.RECEIVED: "reçue, en cours de contrôle",
+    DeclarationStatus.VALIDATED: "validée mais pas encore transmise (ordonnez la transmission)",
+    DeclarationStatus.REJECTED: "rejetée par les contrôles de la norme",
+    DeclarationStatus.ORDERED: "transmission ordonnée",
+    DeclarationStatus.TRANSMITTING: "transmission en cours",
+    DeclarationStatus.WAITING_FOR_DEPOSIT_POINT: "en attente du point de dépôt",
+    DeclarationStatus.RECONCILING: "vérification du dépôt en cours",
+    DeclarationStatus.REFUSED_BY_DEPOSIT_POINT: "refusée par le point de dépôt (ARE)",
+    DeclarationStatus.REJECTED_BY_DEPOSIT_POINT: "rejetée par le point de dépôt (BAN)",
+    DeclarationStatus.TRANSMISSION_FAILED: "échec de transmission",
+}
 KIND_LABELS = {
     AlertKind.CUTOFF: "Heure limite proche",
     AlertKind.ARE: "Refus du point de dépôt (ARE)",
@@ -410,16 +423,15 @@ def _cutoff_text(
         "Entreprises dont au moins un établissement n'a pas déposé :",
     ]
     for row in rows[:200]:
-        latest = [d for d in row.declarations if d.nature == "01" and not d.filed]
-        state = (
-            "dernier fichier : " + ", ".join(f"{d.siret} {d.status}" for d in latest[-3:])
-            if latest
-            else "aucun fichier reçu"
-        )
         lines.append(
             f"- {row.company.name} (SIREN {row.company.siren}) : "
-            f"{row.establishments_filed}/{row.establishments} établissement(s) déposé(s) ; {state}"
+            f"{row.establishments_filed}/{row.establishments} établissement(s) déposé(s)"
         )
+        latest = {d.siret: d for d in row.declarations if d.nature == "01"}
+        for siret in row.pending_sirets[:20]:
+            found = latest.get(siret)
+            state = STATUS_WORDS.get(found.status, found.status) if found else "aucun fichier reçu"
+            lines.append(f"    SIRET {siret} : {state}")
     if len(rows) > 200:
         lines.append(f"… et {len(rows) - 200} autres.")
     lines += [

@@ -191,6 +191,7 @@ def month_deadlines_page(
             establishments_filed=len(done),
             pending=pending,
             filed_at=None if pending or not moments else max(moments),
+            pending_sirets=[s for s in own if s not in filed],
         )
         if pending_only and not pending:
             continue

@@ -140,6 +140,9 @@ class CompanyDeadlineRow(CompanyDeadline):
     filed_at: datetime | None = Field(
         default=None, description="when the last establishment was filed, once all are"
     )
+    pending_sirets: list[str] = Field(
+        default_factory=list, description="the establishments still to file, by SIRET"
+    )
 
 
 class MonthDeadlinesPage(BaseModel):

@@ -190,6 +190,7 @@ async def test_before_the_cutoff_one_mail_per_warning_lists_what_is_still_to_do(
     assert first["Subject"].startswith("[DSN Link] 1 entreprise à déposer avant ")
     body = first.get_content()
     assert "Alpha Boulangerie (SIREN 732829320) : 0/1" in body
+    assert "SIRET 73282932000074 : aucun fichier reçu" in body
     assert "Bravo" not in body  # filed: not to do
     assert "rappel 48 h avant" in body and "rappel 12 h avant" in second.get_content()
     assert "heure de Paris" in body
