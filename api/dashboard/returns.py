@@ -3,6 +3,7 @@ next step), CSV, the signed receipt, and a month's returns and receipts in one z
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import uuid
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.dashboard.routes import VisitorDep, _error_page, _layout, _uuid_or_none
+from api.dashboard.templating import STATUS_LABELS as STATUS_WORDS
 from api.dashboard.templating import environment, render
 from api.deps import Runtime, RuntimeDep, SessionDep
 from dsnlink.declarations import monthly, tracking
@@ -152,6 +154,11 @@ def _document(
     )
     document = read_return(xml.encode("utf-8"), nature=found.nature, name=return_id)
     return detail, found, document
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet cell that is never read as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _safe(text: str) -> str:
@@ -298,7 +305,9 @@ def month_export(
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        lines = ["Déclaration;Entreprise;SIRET;Statut;Retours"]
+        summary_csv = io.StringIO()
+        table = csv.writer(summary_csv, delimiter=";", lineterminator="\r\n")
+        table.writerow(["Déclaration", "Entreprise", "SIRET", "Statut", "Retours"])
         for item in listing.items:
             folder = f"{_safe(item.company.name)}-{item.establishment.siret}/{item.id}"
             signed = tracking.read_receipt(
@@ -339,11 +348,16 @@ def month_export(
                         context={"now": runtime.clock.now()},
                     ),
                 )
-            lines.append(
-                f"{item.id};{item.company.name};{item.establishment.siret};{item.status};"
-                f"{len(returns)}"
+            table.writerow(
+                [
+                    item.id,
+                    _cell(item.company.name),
+                    item.establishment.siret,
+                    STATUS_WORDS.get(item.status, item.status),
+                    len(returns),
+                ]
             )
-        archive.writestr("sommaire.csv", "\ufeff" + "\r\n".join(lines) + "\r\n")
+        archive.writestr("sommaire.csv", "\ufeff" + summary_csv.getvalue())
     return Response(
         buffer.getvalue(),
         media_type="application/zip",

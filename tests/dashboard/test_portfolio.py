@@ -340,3 +340,30 @@ async def test_status_pages_write_numbers_and_months_the_french_way(
     assert framed.status_code == 200
     assert 'href="/app/declarations"' in framed.text  # inside the dashboard's frame
     assert "Disponibilité de novembre 2026" in framed.text and "100,00 %" in framed.text
+
+
+async def test_the_months_zip_holds_each_signed_receipt_and_a_french_summary(
+    api: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    await _companies(api, tenant)
+    first = (await upload(api, tenant, "732829320", "00074", seed=1)).json()
+    await upload(api, tenant, "552100554", "00013", seed=2)
+    await sign_in_with_key(browser, tenant.key)
+    export = await browser.get("/app/echeances/export", params={"mois": "2026-10"})
+    assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
+    assert "dsn-2026-10-retours-et-recus.zip" in export.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    receipts = [n for n in archive.namelist() if n.endswith("/recu.json")]
+    assert len(receipts) == 2
+    mine = next(n for n in receipts if first["id"] in n)
+    signed = json.loads(archive.read(mine))
+    assert signed["payload"]["declaration_id"] == first["id"] and signed["signature"]
+    summary = archive.read("sommaire.csv").decode("utf-8-sig")
+    assert summary.splitlines()[0] == "Déclaration;Entreprise;SIRET;Statut;Retours"
+    assert "Validée, à transmettre" in summary and "validated" not in summary
+    other_month = await browser.get("/app/echeances/export", params={"mois": "2026-09"})
+    assert zipfile.ZipFile(io.BytesIO(other_month.content)).namelist() == ["sommaire.csv"]
