@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from api.dashboard.routes import VisitorDep, _error_page, _layout, _uuid_or_none
 from api.dashboard.templating import STATUS_LABELS as STATUS_WORDS
-from api.dashboard.templating import environment, render
+from api.dashboard.templating import environment, masked_nir, render
 from api.deps import Runtime, RuntimeDep, SessionDep
 from dsnlink.declarations import monthly, tracking
 from dsnlink.declarations.repository import DeclarationFilters
@@ -85,6 +85,22 @@ def by_employee(anomalies: Iterable[Anomaly]) -> list[EmployeeGroup]:
         groups.values(),
         key=lambda g: (g.nir is not None or g.matricule is not None, g.name.casefold()),
     )
+
+
+# Rubrics whose value is a NIR (the employee's, a child's...): shown masked like the NIR itself.
+NIR_RUBRICS = ("S21.G00.30.001", "S21.G00.30.020", "S21.G00.31.008")
+
+
+def value_of(anomaly: Anomaly, group: EmployeeGroup) -> str | None:
+    """The anomaly's value as the page shows it: a NIR masked but for its last characters."""
+    value = anomaly.value
+    if not value:
+        return None
+    if (group.nir and value.replace(" ", "") == group.nir.replace(" ", "")) or (
+        anomaly.rubric or ""
+    ).startswith(NIR_RUBRICS):
+        return masked_nir(value)
+    return value
 
 
 def next_step(document: ReturnDocument) -> tuple[str, str]:
@@ -187,6 +203,7 @@ def _printable(
             tone=tone,
             step=step,
             standalone=standalone,
+            value_of=value_of,
             **context,
         )
     )
@@ -239,6 +256,7 @@ def return_page(
             tone=tone,
             step=step,
             standalone=False,
+            value_of=value_of,
         ),
     )
 

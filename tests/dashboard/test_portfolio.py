@@ -3,6 +3,7 @@ bulk transmission with one confirmation, htmx session expiry, French 404, admini
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import timedelta
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from dsnlink import db
 from dsnlink.clock import FrozenClock
+from dsnlink.config import Settings
 from dsnlink.declarations import timeline
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.norm.sample import sample_bytes
@@ -367,3 +369,78 @@ async def test_the_months_zip_holds_each_signed_receipt_and_a_french_summary(
     assert "Validée, à transmettre" in summary and "validated" not in summary
     other_month = await browser.get("/app/echeances/export", params={"mois": "2026-09"})
     assert zipfile.ZipFile(io.BytesIO(other_month.content)).namelist() == ["sommaire.csv"]
+
+
+async def test_a_ko_crm_reads_as_a_page_by_employee_with_csv(
+    api: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
+    tenant: Tenant,
+    settings: Settings,
+    db_engine: Engine,
+    clock: FrozenClock,
+) -> None:
+    """An organism's KO CRM (official sample): by employee, NIR masked, next step, CSV."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from dsnlink.security.keys import keyring_from_settings
+    from dsnlink.transmission.models import DepositReturn
+
+    await _companies(api, tenant)
+    declaration = (await upload(api, tenant, "732829320", "00074", seed=1)).json()
+    move(db_engine, declaration["id"], S.CONFORM, clock)
+    xml = (
+        Path(__file__).resolve().parents[1]
+        / "fixtures"
+        / "returns"
+        / "exemple_retour_121_CRM_ID_KO.xml"
+    ).read_bytes()
+    keyring = keyring_from_settings(settings)
+    with db.unit_of_work(db.session_factory(db_engine)) as session:
+        session.add(
+            DepositReturn(
+                declaration_id=uuid.UUID(declaration["id"]),
+                idflux="FLUX121",
+                nature="121",
+                ops="CNAV",
+                status="KO",
+                return_id="R121",
+                kind="CRM",
+                label="CNAV - compte rendu métier",
+                published_at=clock.now(),
+                downloaded_at=clock.now(),
+                xml_sealed=keyring.encrypt(xml),
+                parsed_sealed=keyring.seal_json({"anomalies": []}),
+            )
+        )
+    await sign_in_with_key(browser, tenant.key)
+    detail = await browser.get(f"/app/declarations/{declaration['id']}")
+    link = f"/app/declarations/{declaration['id']}/retours/R121/lecture"
+    assert link in detail.text
+    page = await browser.get(link)
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Compte rendu métier d'un organisme (CRM) : anomalies bloquantes" in text
+    assert "contactez l'organisme" in text
+    assert "XXX XXX" in text and "YYY YYY" in text  # one section per employee
+    assert "NIR •••••••••0123" in text and "1232067090123" not in text
+    csv_file = await browser.get(
+        f"/app/declarations/{declaration['id']}/retours/R121/anomalies.csv"
+    )
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert csv_file.text.lstrip("\ufeff").count("\r\n") == 3  # header and two anomalies
+    printable = await browser.get(link, params={"telecharger": "html"})
+    assert printable.status_code == 200, printable.text[:300]
+    assert "attachment" in printable.headers["content-disposition"]
+    assert "<style>" in printable.text and "/app/static" not in printable.text
+    export = await browser.get("/app/echeances/export", params={"mois": "2026-10"})
+    assert export.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(export.content)).namelist()
+    assert {n.rsplit("/", 1)[1] for n in names if "R121" in n} == {
+        "retour-R121.xml",
+        "retour-R121.html",
+        "retour-R121-anomalies.csv",
+    }
+    missing = await browser.get(f"/app/declarations/{declaration['id']}/retours/NOPE/lecture")
+    assert missing.status_code == 404 and "Introuvable" in missing.text
