@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -168,13 +169,22 @@ def _document(
         return_id=return_id,
         keyring=runtime.keyring,
     )
-    document = read_return(xml.encode("utf-8"), nature=found.nature, name=return_id)
+    document = read_return(xml_bytes(xml), nature=found.nature, name=return_id)
     return detail, found, document
 
 
 def _cell(text: str) -> str:
     """A spreadsheet cell that is never read as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*encoding=["'])[^"']+""")
+
+
+def xml_bytes(xml: str) -> bytes:
+    """The stored return (given decoded) as UTF-8 bytes that say so: an ISO-8859-1 document of
+    a complementary organism is not read back as Latin-1 a second time."""
+    return XML_ENCODING.sub(r"\g<1>UTF-8", xml, count=1).encode("utf-8")
 
 
 def _safe(text: str) -> str:
@@ -351,7 +361,7 @@ def month_export(
                     keyring=runtime.keyring,
                 )
                 document = read_return(
-                    xml.encode("utf-8"), nature=summary.nature, name=summary.return_id
+                    xml_bytes(xml), nature=summary.nature, name=summary.return_id
                 )
                 name = f"{folder}/retour-{_safe(summary.return_id)}"
                 archive.writestr(f"{name}.xml", xml)

@@ -99,3 +99,15 @@ def test_the_workers_english_reads_in_french() -> None:
     assert unsure.startswith("Abandon après 72 h : on ne sait pas si le dernier dépôt")
     assert "(envoyé le 02/11/2026 10:30, heure de Paris)" in unsure and "))" not in unsure
     assert french_message("Un message déjà en français") == "Un message déjà en français"
+
+
+def test_a_latin1_return_decoded_once_is_not_decoded_twice() -> None:
+    from api.dashboard.returns import xml_bytes
+
+    text = '<?xml version="1.0" encoding="ISO-8859-1"?><Fichier><Msg>Siège</Msg></Fichier>'
+    assert xml_bytes(text).startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert "Siège".encode() in xml_bytes(text)
+    # An official ISO-8859-1 CRM, as the store hands it back (decoded), still reads whole.
+    raw = (SAMPLES / "CRM-DSN-OC-P3-V1.1.3-Exemple-CRC.xml").read_bytes()
+    again = read_return(xml_bytes(raw.decode("utf-8", errors="replace")), name="crc")
+    assert again.readable and len(again.anomalies) == len(read_return(raw).anomalies)
