@@ -86,6 +86,37 @@ class TransmissionSettings(BaseSettings):
     client_retry_backoff_seconds: float = Field(default=1.0, ge=0)
 
 
+class AlertSettings(BaseSettings):
+    """The SMTP server alerts go through and when they are computed (mixed into Settings)."""
+
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server of the alert e-mails; unset: alerts are recorded, "
+        "not sent"
+    )
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls, ssl (implicit TLS) or none (a local catcher)"
+    )
+    smtp_username: str | None = Field(default=None)
+    smtp_password: SecretStr | None = Field(default=None)
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    alert_sender: str = Field(
+        default="DSN Link <alertes@dsnlink.invalid>", description="From: of the alert e-mails"
+    )
+    alert_cutoff_hours: str = Field(
+        default="48,12",
+        description="hours before the cut-off at which a tenant is warned of what is still to "
+        "file, until it chooses its own",
+    )
+    alerts_every_seconds: float = Field(
+        default=60.0, gt=0, description="how often the worker looks for alerts to send"
+    )
+    alert_max_attempts: int = Field(default=5, gt=0)
+    dashboard_url: str = Field(
+        default="http://localhost:8000", description="public address of the gateway, for links"
+    )
+
+
 PLACEHOLDER_SECRET = "change-me-development-only"
 
 Environment = Literal["development", "demo", "test", "production"]
@@ -96,7 +127,7 @@ MIN_PASSWORD_LENGTH = 8
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-class Settings(TransmissionSettings, BaseSettings):
+class Settings(TransmissionSettings, AlertSettings, BaseSettings):
     """Everything configurable about a dsnlink process."""
 
     model_config = SettingsConfigDict(env_prefix="DSNLINK_", env_file=".env", extra="ignore")

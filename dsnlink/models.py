@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import dsnlink.alerts.models
 import dsnlink.declarations.models
 import dsnlink.outbox.models
 import dsnlink.security.models

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.dashboard import session as cookies
 from api.dashboard.templating import render
+from api.dashboard.wording import french_error
 from api.deps import Runtime, RuntimeDep, SessionDep
 from api.errors import status_of
 from dsnlink.declarations import monthly, tracking
@@ -39,6 +40,9 @@ from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import views as transmission_views
 
 router = APIRouter(prefix="/app", include_in_schema=False)
+SIGN_IN_REASONS = {
+    "expiree": "Votre session a expiré : reconnectez-vous pour reprendre là où vous en étiez.",
+}
 PAGE_SIZE = 25
 DEADLINES_PAGE_SIZE = 50
 UPLOAD_CHUNK = 1024 * 1024
@@ -64,18 +68,30 @@ class Visitor:
     csrf: str
 
 
-def _sign_in_required(request: Request) -> HTTPException:
+def _sign_in_required(request: Request, *, expired: bool = False) -> HTTPException:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = "/app/connexion?" + urlencode({"suivant": target})
-    # htmx follows a redirect inside its request: HX-Redirect makes it load the whole page.
-    return HTTPException(303, headers={"Location": location, "HX-Redirect": location})
+    if _is_htmx(request):
+        # htmx's request asked for a fragment: send the person to the page they were on.
+        current = request.headers.get("HX-Current-URL", "")
+        path = urlsplit(current).path
+        if path.startswith("/app/"):
+            target = path + (f"?{urlsplit(current).query}" if urlsplit(current).query else "")
+    # An htmx request comes from a page that was open: its session ran out meanwhile.
+    reason = {"raison": "expiree"} if expired or _is_htmx(request) else {}
+    location = "/app/connexion?" + urlencode({"suivant": target, **reason})
+    if _is_htmx(request):
+        # The browser would follow a 303 inside htmx's request, and htmx would swap the sign-in
+        # page (or nothing) into the list: a 401 is not followed, HX-Redirect loads the page.
+        return HTTPException(401, headers={"HX-Redirect": location})
+    return HTTPException(303, headers={"Location": location})
 
 
 def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> Visitor:
     secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
     if data is None or data.user_id is None or data.tenant_id is None:
-        raise _sign_in_required(request)
+        # A cookie that no longer reads (past its lifetime) was a session that expired.
+        raise _sign_in_required(request, expired=data is None and cookies.COOKIE in request.cookies)
     try:
         principal = signin.resume_session(
             session,
@@ -85,7 +101,7 @@ def get_visitor(request: Request, session: SessionDep, runtime: RuntimeDep) -> V
             stamp=data.stamp,
         )
     except AuthenticationRequired:
-        raise _sign_in_required(request) from None
+        raise _sign_in_required(request, expired=True) from None
     return Visitor(principal=principal, data=data, csrf=cookies.csrf_token(data, secret=secret))
 
 
@@ -107,6 +123,7 @@ def _layout(
         "user_email": emails.get(principal.user_id, ""),
         "via_api_key": principal.api_key_id is not None,
         "restricted": principal.company_ids is not None,
+        "is_admin": principal.role.is_admin,
         "maintenance": service_status.maintenance_in_progress(session, now),
         **context,
     }
@@ -152,7 +169,7 @@ def _error_page(exc: DsnlinkError, *, back: str) -> HTMLResponse:
         "error.html",
         status_code=status,
         title=titles.get(status, "Erreur"),
-        message=exc.message,
+        message=french_error(exc),
         back=back,
     )
 
@@ -186,9 +203,12 @@ def _sign_in_page(
     tenant_name: str = "",
     ask_tenant: bool = False,
     target: str | None = None,
+    reason: str | None = None,
 ) -> HTMLResponse:
     secret = runtime.session_secret
     data = cookies.read(request, secret=secret)
+    if reason is None and error is None and target and target != "/app/declarations":
+        reason = "Connectez-vous pour ouvrir cette page."
     if data is None or data.user_id is not None:
         data = cookies.SessionData.anonymous()
     response = render(
@@ -200,14 +220,17 @@ def _sign_in_page(
         tenant_name=tenant_name,
         ask_tenant=ask_tenant,
         suivant=_safe_next(target),
+        reason=reason,
     )
     cookies.write(response, request, data, secret=secret)
     return response
 
 
 @router.get("/connexion")
-def sign_in_form(request: Request, runtime: RuntimeDep, suivant: str | None = None) -> HTMLResponse:
-    return _sign_in_page(request, runtime, target=suivant)
+def sign_in_form(
+    request: Request, runtime: RuntimeDep, suivant: str | None = None, raison: str | None = None
+) -> HTMLResponse:
+    return _sign_in_page(request, runtime, target=suivant, reason=SIGN_IN_REASONS.get(raison or ""))
 
 
 def _signed_in(
@@ -378,11 +401,12 @@ def declarations_page(
     nature: str | None = None,
     statut: str | None = None,
     page: str | None = None,
+    selection: str | None = None,
 ) -> HTMLResponse:
     principal = visitor.principal
     companies = tenant_companies.list_companies(session, principal=principal)
     company_id = _uuid_or_none(entreprise)
-    notices = []
+    notices = ["Cochez au moins une déclaration à transmettre."] if selection == "vide" else []
     establishment_id = None
     siret = (siret or "").replace(" ", "")
     if siret:
@@ -411,9 +435,7 @@ def declarations_page(
         offset=(number - 1) * PAGE_SIZE,
     )
     current_month = monthly.declaring_month(now=runtime.clock.now())
-    deadlines = monthly.month_deadlines(
-        session, principal=principal, month=current_month
-    )
+    deadlines = monthly.month_deadlines(session, principal=principal, month=current_month)
     if company_id is not None:
         deadline_rows = [c for c in deadlines.companies if c.company.id == company_id]
     else:
@@ -636,7 +658,7 @@ async def upload(
         return render(
             "upload.html",
             status_code=answer(status_of(exc)),
-            error=exc.message,
+            error=french_error(exc),
             error_anomalies=exc.context.get("anomalies") or [],
             **context,
         )
@@ -656,22 +678,26 @@ def deadlines_page(
     mois: str | None = None,
     q: str | None = None,
     a_faire: str | None = None,
+    jour: str | None = None,
+    tri: str | None = None,
     page: str | None = None,
 ) -> HTMLResponse:
     month = (
-        mois
-        if mois and MONTH_RE.match(mois)
-        else monthly.declaring_month(now=runtime.clock.now())
+        mois if mois and MONTH_RE.match(mois) else monthly.declaring_month(now=runtime.clock.now())
     )
     number = _page_number(page)
     pending = a_faire == "oui"
     search = (q or "").strip()[:100]
+    due_day = int(jour) if jour and jour.isdigit() and 1 <= int(jour) <= 31 else None
+    sort = tri if tri in monthly.SORTS else "urgence"
     result = monthly.month_deadlines_page(
         session,
         principal=visitor.principal,
         month=month,
         search=search or None,
         pending_only=pending,
+        due_day=due_day,
+        sort=sort,
         limit=DEADLINES_PAGE_SIZE,
         offset=(number - 1) * DEADLINES_PAGE_SIZE,
     )
@@ -680,6 +706,8 @@ def deadlines_page(
         "mois": month,
         **({"q": search} if search else {}),
         **({"a_faire": "oui"} if pending else {}),
+        **({"jour": str(due_day)} if due_day else {}),
+        **({"tri": sort} if sort != "urgence" else {}),
     }
     year, month_number = int(month[:4]), int(month[5:7])
     before = f"{year - 1}-12" if month_number == 1 else f"{year}-{month_number - 1:02d}"
@@ -695,11 +723,42 @@ def deadlines_page(
             month=month,
             search=search,
             pending=pending,
+            due_day=due_day,
+            sort=sort,
             page=number,
             pages=pages,
+            page_urls=page_links(query, number, pages),
             previous_url=f"?{urlencode({**query, 'page': number - 1})}" if number > 1 else None,
             next_url=f"?{urlencode({**query, 'page': number + 1})}" if number < pages else None,
+            sort_urls={k: f"?{urlencode({**query, 'tri': k})}" for k in monthly.SORTS},
             month_before=f"?{urlencode({**query, 'mois': before})}",
             month_after=f"?{urlencode({**query, 'mois': after})}",
         ),
+    )
+
+
+def page_links(query: dict[str, str], current: int, pages: int) -> list[tuple[int | None, str]]:
+    """Direct links to pages: the first, the last, and those around the current one (None: a
+    gap)."""
+    shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
+    links: list[tuple[int | None, str]] = []
+    for index, number in enumerate(shown):
+        if index and number - shown[index - 1] > 1:
+            links.append((None, ""))
+        links.append((number, f"?{urlencode({**query, 'page': number})}"))
+    return links
+
+
+not_found_router = APIRouter(prefix="/app", include_in_schema=False)
+
+
+@not_found_router.api_route("/{rest:path}", methods=["GET", "HEAD"], response_model=None)
+def page_not_found(rest: str) -> HTMLResponse:
+    return render(
+        "error.html",
+        status_code=404,
+        title="Page introuvable",
+        message="Cette page n'existe pas (ou plus). Vérifiez l'adresse, ou repartez de la liste "
+        "des déclarations.",
+        back="/app/declarations",
     )

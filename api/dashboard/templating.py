@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -13,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.deposit_point.returns.labels import NATURES
+from dsnlink.norm.catalogue import get_catalogue
 
 PARIS = ZoneInfo("Europe/Paris")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -21,6 +25,10 @@ MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )  # fmt: skip
 
+SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
 STATUS_LABELS: dict[str, str] = {
     DeclarationStatus.RECEIVED: "Reçue",
     DeclarationStatus.VALIDATED: "Validée, à transmettre",
@@ -75,6 +83,22 @@ TYPE_LABELS = {
     "04": "annule et remplace néant",
     "05": "annule et remplace intégral",
 }
+FAILED_STATUSES = frozenset(
+    {
+        DeclarationStatus.REJECTED,
+        DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
+        DeclarationStatus.REJECTED_BY_DEPOSIT_POINT,
+        DeclarationStatus.TRANSMISSION_FAILED,
+    }
+)
+
+
+@cache
+def return_nature_labels() -> dict[str, str]:
+    """The French labels of the returns' natures (every family the reader knows)."""
+    return {code: nature.label for code, nature in NATURES.items()}
+
+
 OUTCOME_LABELS = {
     "sending": "envoi en cours",
     "accepted": "accepté (AEE)",
@@ -112,6 +136,13 @@ def month_label(month: str | None) -> str:
     return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
+def month_short(month: str | None) -> str:
+    """'2026-11' → 'nov. 26'."""
+    if not month or len(month) != 7:
+        return month or "—"
+    return f"{SHORT_MONTHS[int(month[5:7]) - 1]} {month[2:4]}"
+
+
 def time_left(moment: datetime | None, now: datetime) -> str:
     """'dans 2 j 4 h', 'dans 35 min', or 'dépassée depuis 1 j 2 h'."""
     if moment is None:
@@ -127,6 +158,38 @@ def time_left(moment: datetime | None, now: datetime) -> str:
     else:
         span = f"{mins} min"
     return f"dans {span}" if seconds >= 0 else f"dépassée depuis {span}"
+
+
+def urgency(moment: datetime | None, now: datetime) -> str:
+    """The colour class of a countdown: passed, under 12 h, under 48 h, under a week, later."""
+    if moment is None:
+        return "restant"
+    left = (moment - now).total_seconds()
+    if left < 0:
+        return "depasse"
+    if left < 12 * 3600:
+        return "critique"
+    if left < 48 * 3600:
+        return "urgent"
+    if left < 7 * 24 * 3600:
+        return "proche"
+    return "restant"
+
+
+def french_number(value: float | int | None, decimals: int = 0) -> str:
+    """1234.5 → '1 234,50' (narrow no-break space between thousands, comma for decimals)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def masked_nir(nir: str | None) -> str:
+    """A NIR shown with only its last four characters (the key and one digit)."""
+    if not nir:
+        return "—"
+    clean = nir.replace(" ", "")
+    return "•" * max(len(clean) - 4, 0) + clean[-4:]
 
 
 def size_label(size: int) -> str:
@@ -148,13 +211,83 @@ def group_by_rubric(anomalies: Iterable[Any]) -> list[tuple[str, list[Any]]]:
     return sorted(ordered, key=lambda group: group[1][0].line or 0)
 
 
+def rubric_label(rubric: str | None, version: str | None) -> str | None:
+    """The norm's label of a rubric (S21.G00.30.001 → 'Numéro d'inscription au répertoire')."""
+    catalogue = get_catalogue(version) if rubric else None
+    found = catalogue.rubrics.get(rubric) if catalogue and rubric else None
+    return found.label if found else None
+
+
 def event_details(detail: dict[str, Any]) -> list[str]:
-    """The readable facts of a timeline event's detail (scalars with a French label)."""
-    return [
-        f"{DETAIL_LABELS[key]} : {value}"
-        for key, value in detail.items()
-        if key in DETAIL_LABELS and isinstance(value, str | int | float) and value != ""
-    ]
+    """The readable facts of a timeline event's detail (scalars with a French label, codes with
+    theirs, instants in Paris time)."""
+    facts = []
+    for key, value in detail.items():
+        if key not in DETAIL_LABELS or not isinstance(value, str | int | float) or value == "":
+            continue
+        if key == "nature" and str(value) in return_nature_labels():
+            value = f"{return_nature_labels()[str(value)]} ({value})"
+        elif key in {"error", "message", "reason"}:
+            value = french_message(str(value))
+        elif isinstance(value, str) and ISO_INSTANT.match(value):
+            with contextlib.suppress(ValueError):
+                value = paris(datetime.fromisoformat(value))
+        facts.append(f"{DETAIL_LABELS[key]} : {value}")
+    return facts
+
+
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+# What the worker or the deposit-point client wrote in English, as a French reader reads it;
+# the deposit point's own words (after the colon of an ARE) are French already and kept.
+def _gave_up_unsure(m: re.Match[str]) -> str:
+    try:
+        sent = paris(datetime.fromisoformat(m.group(2)))
+    except ValueError:
+        sent = m.group(2)
+    return (
+        f"Abandon après {m.group(1)} h : on ne sait pas si le dernier dépôt (envoyé le {sent}, "
+        "heure de Paris) a "
+        "été reçu ; vérifiez sur net-entreprises.fr avant de l'envoyer de nouveau."
+    )
+
+
+MESSAGE_TRANSLATIONS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"^deposit refused by the deposit point \(ARE\)(: )?"),
+        lambda m: "Fichier refusé par le point de dépôt (ARE)" + (" : " if m.group(1) else "."),
+    ),
+    (
+        re.compile(r"^gave up after ([\d.]+) h: whether the last deposit \(sent at ([^)]+)\).*$"),
+        _gave_up_unsure,
+    ),
+    (
+        re.compile(r"^gave up after ([\d.]+) h of failed attempts.*$"),
+        r"Abandon après \1 h d'essais infructueux ; la dernière erreur figure dans la liste des "
+        "tentatives.",
+    ),
+    (
+        re.compile(r"^the ambiguous deposit was not received: sending again$"),
+        "le dépôt incertain n'a pas été reçu : nouvel envoi",
+    ),
+    (
+        re.compile(r"^reconciliation: (\d+) unattributed flows$"),
+        r"vérification des dépôts : \1 flux non attribués",
+    ),
+    (re.compile(r"^reconciliation: "), "vérification des dépôts : "),
+    (re.compile(r"(?i)^transmission not done after.*$"), "Transmission non aboutie dans le délai"),
+    (re.compile(r"(?i)^.*connection (refused|failed|error).*$"), "point de dépôt injoignable"),
+    (re.compile(r"(?i)^.*timed? ?out.*$"), "délai d'attente dépassé"),
+)
+
+
+def french_message(text: str) -> str:
+    """A worker's or client's message in French when it is a known English one."""
+    for pattern, french in MESSAGE_TRANSLATIONS:
+        if pattern.search(text):
+            return pattern.sub(french, text, count=1)
+    return text
 
 
 @cache
@@ -168,7 +301,12 @@ def environment() -> Environment:
     env.filters.update(
         paris=paris,
         month_label=month_label,
+        month_short=month_short,
         time_left=time_left,
+        urgency=urgency,
+        french_number=french_number,
+        masked_nir=masked_nir,
+        french_message=french_message,
         size_label=size_label,
         event_details=event_details,
     )
@@ -176,11 +314,14 @@ def environment() -> Environment:
         status_labels=STATUS_LABELS,
         status_tones=STATUS_TONES,
         final_statuses=FINAL_STATUSES,
+        failed_statuses=FAILED_STATUSES,
+        return_nature_labels=return_nature_labels(),
         nature_labels=NATURE_LABELS,
         type_labels=TYPE_LABELS,
         outcome_labels=OUTCOME_LABELS,
         detail_labels=DETAIL_LABELS,
         group_by_rubric=group_by_rubric,
+        rubric_label=rubric_label,
         all_statuses=list(DeclarationStatus),
     )
     return env

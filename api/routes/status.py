@@ -33,7 +33,27 @@ def _templates() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
     )
     environment.filters["paris"] = _paris
+    environment.filters["french_number"] = _french_number
+    environment.filters["month_label"] = _month_label
     return environment
+
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def _french_number(value: float | int, decimals: int = 0) -> str:
+    """1234.5 → '1 234,50': French separators (narrow no-break space, decimal comma)."""
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _month_label(month: str) -> str:
+    """'2026-12' → 'décembre 2026'."""
+    if len(month) != 7 or not month[5:7].isdigit() or not 1 <= int(month[5:7]) <= 12:
+        return month
+    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
 def _paris(moment: datetime | None) -> str:

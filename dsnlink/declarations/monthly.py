@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from dsnlink.deadlines import compute_deadlines
 from dsnlink.declarations import repository
-from dsnlink.declarations.models import DeclarationStatus
+from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.declarations.schemas import (
     CompanyDeadline,
     CompanyDeadlineRow,
@@ -26,6 +27,26 @@ from dsnlink.service_status.models import Maintenance
 from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants.schemas import Principal
 
+FILED_STATUSES = frozenset(s for s in DeclarationStatus if s.filed)
+# A declaration in one of these will never be filed: the establishment is to do again.
+FAILED_STATUSES = frozenset(
+    {
+        DeclarationStatus.REJECTED,
+        DeclarationStatus.REFUSED_BY_DEPOSIT_POINT,
+        DeclarationStatus.REJECTED_BY_DEPOSIT_POINT,
+        DeclarationStatus.TRANSMISSION_FAILED,
+    }
+)
+IN_FLIGHT_STATUSES = frozenset(
+    {
+        DeclarationStatus.ORDERED,
+        DeclarationStatus.TRANSMITTING,
+        DeclarationStatus.WAITING_FOR_DEPOSIT_POINT,
+        DeclarationStatus.RECONCILING,
+    }
+)
+SORTS = ("urgence", "nom", "echeance")
+
 
 def month_deadlines(session: Session, *, principal: Principal, month: str) -> MonthDeadlines:
     """Per company: the monthly DSN's deadline and cut-off, and what was filed for that month."""
@@ -39,7 +60,18 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
             session, company_ids=[c.id for c in companies]
         )
     }
-    filed = repository.list_for_month(session, tenant_id=principal.tenant_id, month=month)
+    visible = {c.id for c in companies}
+    filed = [
+        d
+        for d in repository.list_for_month(session, tenant_id=principal.tenant_id, month=month)
+        if d.company_id in visible
+    ]
+    filed_at = repository.first_events_at(
+        session,
+        declaration_ids=[d.id for d in filed if DeclarationStatus(d.status).filed],
+        statuses=FILED_STATUSES,
+    )
+    replaced = _replacements(filed)
     maintenances = planned_maintenances(session, month=month)
     result = []
     # A monthly deadline depends only on the due day: three computations serve any number of
@@ -47,7 +79,7 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
     per_due_day: dict[int, tuple[datetime | None, datetime | None, str]] = {}
     for company in companies:
         if company.due_day not in per_due_day:
-            per_due_day[company.due_day] = _monthly_deadline(
+            per_due_day[company.due_day] = monthly_deadline(
                 month=month, due_day=company.due_day, maintenances=maintenances
             )
         deadline, cutoff, rule = per_due_day[company.due_day]
@@ -66,6 +98,9 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
                         type=d.type,
                         siret=establishments[d.establishment_id].siret,
                         received_at=d.received_at,
+                        filed=DeclarationStatus(d.status).filed,
+                        filed_at=filed_at.get(d.id),
+                        replaced_by=replaced.get(d.id),
                     )
                     for d in filed
                     if d.company_id == company.id
@@ -75,7 +110,25 @@ def month_deadlines(session: Session, *, principal: Principal, month: str) -> Mo
     return MonthDeadlines(month=month, companies=result)
 
 
-def _monthly_deadline(
+def _replacements(declarations: Sequence[Declaration]) -> dict[uuid.UUID, uuid.UUID]:
+    """For each failed declaration, the newest later declaration of the same establishment and
+    nature that did not fail (it was sent again); `declarations` are oldest received first."""
+    replaced: dict[uuid.UUID, uuid.UUID] = {}
+    for index, failed in enumerate(declarations):
+        if DeclarationStatus(failed.status) not in FAILED_STATUSES:
+            continue
+        for later in reversed(declarations[index + 1 :]):
+            if (
+                later.establishment_id == failed.establishment_id
+                and later.nature == failed.nature
+                and DeclarationStatus(later.status) not in FAILED_STATUSES
+            ):
+                replaced[failed.id] = later.id
+                break
+    return replaced
+
+
+def monthly_deadline(
     *, month: str, due_day: int, maintenances: Sequence[Maintenance]
 ) -> tuple[datetime | None, datetime | None, str]:
     try:
@@ -110,45 +163,79 @@ def month_deadlines_page(
     month: str,
     search: str | None = None,
     pending_only: bool = False,
+    due_day: int | None = None,
+    sort: str = "urgence",
     limit: int = 50,
     offset: int = 0,
 ) -> MonthDeadlinesPage:
-    """The month's deadlines for many companies: searched (name, SIREN or SIRET), optionally only
-    those with an establishment still to file, counted per establishment, one page at a time."""
+    """The month's deadlines for many companies: searched (name, SIREN or SIRET prefix), by due
+    day, optionally only those with an establishment still to file, counted per establishment;
+    most at risk first (pending ones by cut-off, then legal deadline), one page at a time."""
     whole = month_deadlines(session, principal=principal, month=month)
-    sirets: dict[uuid.UUID, list[str]] = {}
-    for establishment in tenants_repository.list_establishments(
-        session, company_ids=[c.company.id for c in whole.companies]
-    ):
-        sirets.setdefault(establishment.company_id, []).append(establishment.siret)
-    needle = (search or "").strip().casefold().replace(" ", "")
+    sirets = company_sirets(session, [c.company.id for c in whole.companies])
     rows = []
     for item in whole.companies:
-        company_sirets = sirets.get(item.company.id, [])
-        if needle and not (
-            needle in item.company.name.casefold().replace(" ", "")
-            or item.company.siren.startswith(needle)
-            or any(siret.startswith(needle) for siret in company_sirets)
+        own = sirets.get(item.company.id, [])
+        if not matches(item.company, own, search) or (
+            due_day is not None and item.due_day != due_day
         ):
             continue
-        filed = {
-            d.siret
-            for d in item.declarations
-            if d.nature == "01" and d.status != DeclarationStatus.REJECTED
-        }
+        filed = {d.siret: d for d in item.declarations if d.nature == "01" and d.filed}
+        done = [filed[s] for s in own if s in filed]
+        # A company with no establishment yet has nothing filed either: it is still to do.
+        pending = len(done) < max(len(own), 1)
+        moments = [d.filed_at or d.received_at for d in done]
         row = CompanyDeadlineRow(
             **item.model_dump(),
-            establishments=len(company_sirets),
-            establishments_filed=len(filed & set(company_sirets)),
+            establishments=len(own),
+            establishments_filed=len(done),
+            pending=pending,
+            filed_at=None if pending or not moments else max(moments),
+            pending_sirets=[s for s in own if s not in filed],
         )
-        # A company with no establishment yet has nothing filed either: it is still to do.
-        if pending_only and row.establishments_filed >= max(row.establishments, 1):
+        if pending_only and not pending:
             continue
         rows.append(row)
+    rows.sort(key=_sort_key(sort))
     return MonthDeadlinesPage(
         month=month,
         companies=rows[offset : offset + limit],
         total=len(rows),
         limit=limit,
         offset=offset,
+    )
+
+
+def _sort_key(sort: str) -> Callable[[CompanyDeadlineRow], tuple[Any, ...]]:
+    far = datetime.max.replace(tzinfo=UTC)
+    if sort == "nom":
+        return lambda r: (r.company.name.casefold(), r.company.siren)
+    if sort == "echeance":
+        return lambda r: (r.deadline or far, r.company.name.casefold())
+    # What is at risk first: still to file, by time left before the cut-off, then the deadline.
+    return lambda r: (
+        not r.pending,
+        r.cutoff or far,
+        r.deadline or far,
+        r.company.name.casefold(),
+    )
+
+
+def company_sirets(session: Session, company_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each company's establishments' SIRETs."""
+    sirets: dict[uuid.UUID, list[str]] = {}
+    for establishment in tenants_repository.list_establishments(session, company_ids=company_ids):
+        sirets.setdefault(establishment.company_id, []).append(establishment.siret)
+    return sirets
+
+
+def matches(company: CompanyRef, sirets: Sequence[str], search: str | None) -> bool:
+    """Whether a company answers a search: part of its name, its SIREN's or a SIRET's start."""
+    needle = (search or "").strip().casefold().replace(" ", "")
+    if not needle:
+        return True
+    return (
+        needle in company.name.casefold().replace(" ", "")
+        or company.siren.startswith(needle)
+        or any(siret.startswith(needle) for siret in sirets)
     )

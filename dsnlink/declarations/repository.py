@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -99,6 +100,41 @@ def list_for_month(session: Session, *, tenant_id: uuid.UUID, month: str) -> Seq
         .where(Declaration.tenant_id == tenant_id, Declaration.month == month)
         .order_by(col(Declaration.received_at))
     ).all()
+
+
+def list_for_months(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    months: Collection[str],
+    company_ids: Collection[uuid.UUID] | None = None,
+) -> Sequence[Declaration]:
+    """The tenant's monthly declarations (nature 01) of these months, oldest received first."""
+    query = select(Declaration).where(
+        Declaration.tenant_id == tenant_id,
+        Declaration.nature == "01",
+        col(Declaration.month).in_(list(months)),
+    )
+    if company_ids is not None:
+        query = query.where(col(Declaration.company_id).in_(list(company_ids)))
+    return session.exec(query.order_by(col(Declaration.received_at), col(Declaration.id))).all()
+
+
+def first_events_at(
+    session: Session, *, declaration_ids: Collection[uuid.UUID], statuses: Collection[str]
+) -> dict[uuid.UUID, datetime]:
+    """For each declaration, when it first entered one of `statuses` (absent if never)."""
+    if not declaration_ids:
+        return {}
+    rows = session.exec(
+        select(DeclarationEvent.declaration_id, func.min(DeclarationEvent.at))
+        .where(
+            col(DeclarationEvent.declaration_id).in_(list(declaration_ids)),
+            col(DeclarationEvent.status).in_(list(statuses)),
+        )
+        .group_by(col(DeclarationEvent.declaration_id))
+    ).all()
+    return {declaration_id: at for declaration_id, at in rows if at is not None}
 
 
 def list_events(session: Session, *, declaration_id: uuid.UUID) -> Sequence[DeclarationEvent]:

@@ -120,6 +120,16 @@ class FiledDeclaration(BaseModel):
     type: str
     siret: str
     received_at: datetime
+    filed: bool = Field(
+        default=False, description="deposited and neither refused (ARE) nor rejected (BAN)"
+    )
+    filed_at: datetime | None = Field(
+        default=None, description="when the deposit point first accepted it (AEE), if it did"
+    )
+    replaced_by: uuid.UUID | None = Field(
+        default=None,
+        description="a newer declaration of the same establishment filed after this one failed",
+    )
 
 
 class CompanyDeadline(BaseModel):
@@ -141,7 +151,17 @@ class CompanyDeadlineRow(CompanyDeadline):
 
     establishments: int
     establishments_filed: int = Field(
-        description="establishments with a monthly declaration (not rejected) for the month"
+        description="establishments whose monthly declaration for the month is filed (deposited,"
+        " no ARE, no BAN)"
+    )
+    pending: bool = Field(
+        default=True, description="an establishment (or the company, with none) is still to file"
+    )
+    filed_at: datetime | None = Field(
+        default=None, description="when the last establishment was filed, once all are"
+    )
+    pending_sirets: list[str] = Field(
+        default_factory=list, description="the establishments still to file, by SIRET"
     )
 
 
@@ -149,5 +169,35 @@ class MonthDeadlinesPage(BaseModel):
     month: str
     companies: list[CompanyDeadlineRow]
     total: int = Field(description="companies matching the search")
+    limit: int
+    offset: int
+
+
+class GridCell(BaseModel):
+    """One company's month in the portfolio grid: where its monthly DSN stands."""
+
+    month: str
+    state: str = Field(
+        description="depose, en_cours, a_transmettre, rejete, manquant, en_retard, a_venir or "
+        "non_suivi (due before the company was added)"
+    )
+    declaration_id: uuid.UUID | None = Field(
+        default=None, description="the latest monthly declaration of the month, if any"
+    )
+    declarations: int = 0
+
+
+class GridRow(BaseModel):
+    company: CompanyRef
+    due_day: int
+    cells: list[GridCell]
+
+
+class PortfolioGrid(BaseModel):
+    """Companies × months: the state of each monthly DSN, one page of companies at a time."""
+
+    months: list[str]
+    rows: list[GridRow]
+    total: int
     limit: int
     offset: int

@@ -177,6 +177,8 @@ async def _consume(
                     await sweep_once()
                     await asyncio.to_thread(worker.poll_returns_if_due)
                     await asyncio.to_thread(worker.beat_if_due)
+                    if worker.alerts is not None:
+                        await asyncio.to_thread(worker.alerts.run_if_due)
                 except Exception:
                     # The database or the queue away for a moment: the next sweep tries again.
                     logger.exception("transmission sweep failed; continuing")

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from dsnlink import db
+from dsnlink.alerts.service import AlertDispatcher, dispatcher_from_settings
 from dsnlink.clock import Clock, SystemClock
 from dsnlink.config import Settings
 from dsnlink.deposit_point.client import DepositPointClient
@@ -64,6 +65,7 @@ class TransmissionWorker:
     returns_every: timedelta
     _next_returns_poll: datetime | None = field(default=None, init=False)
     _next_heartbeat: datetime | None = field(default=None, init=False)
+    alerts: AlertDispatcher | None = None  # e-mail alerts (dsnlink/alerts), run from the loop
 
     @property
     def clock(self) -> Clock:
@@ -219,6 +221,8 @@ class TransmissionWorker:
                 ran = 0
             self.poll_returns_if_due()
             self.beat_if_due()
+            if self.alerts is not None:
+                self.alerts.run_if_due()
             if not ran:
                 stop.wait(idle)
 
@@ -264,6 +268,7 @@ def build_worker(
         context=context,
         lease=timedelta(seconds=settings.worker_lease_seconds),
         returns_every=timedelta(seconds=settings.returns_poll_seconds),
+        alerts=dispatcher_from_settings(settings, sessions=context.sessions, clock=clock),
     )
 
 

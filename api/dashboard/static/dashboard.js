@@ -22,3 +22,26 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// "Imprimer ou enregistrer en PDF" on a return's page: the browser's own print dialog.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-imprimer]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
+});
+
+// "(toutes)": tick every declaration of the page for the bulk transmission (the list may be
+// swapped by htmx: one delegated listener, the buttons revealed after each swap).
+const revealSelectAll = () => {
+  for (const button of document.querySelectorAll("[data-tout-cocher]")) button.hidden = false;
+};
+document.addEventListener("DOMContentLoaded", revealSelectAll);
+document.addEventListener("htmx:afterSettle", revealSelectAll);
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-tout-cocher]");
+  if (!button) return;
+  for (const box of document.querySelectorAll(`input[form="${button.dataset.toutCocher}"]`)) {
+    box.checked = true;
+  }
+});
