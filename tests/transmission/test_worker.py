@@ -20,6 +20,7 @@ from transmission_harness import (
     FAST_CLIENT_RETRY,
     FAST_POLICY,
     Gateway,
+    assert_deposited,
     fast_worker,
     gateway_app,
     open_gateway,
@@ -78,7 +79,7 @@ async def test_ordered_declaration_is_deposited_once_then_conform_with_returns(
     await drain(wsettings, db_engine)
 
     detail = await gateway.detail(declaration_id)
-    assert detail["status"] == "deposited"
+    assert_deposited(detail)
     transmission = detail["transmission"]
     assert [a["outcome"] for a in transmission["attempts"]] == ["accepted"]
     idflux = transmission["idflux"]
@@ -141,7 +142,7 @@ async def test_surely_not_sent_is_retried_then_succeeds(
 
     await drain(wsettings, db_engine)
     detail = await gateway.detail(declaration_id)
-    assert detail["status"] == "deposited"
+    assert_deposited(detail)
     assert [a["outcome"] for a in detail["transmission"]["attempts"]] == ["not_sent", "accepted"]
     assert detail["transmission"]["job_status"] == "done"
     assert len(mock_deposits(mock_url)) == 1
@@ -207,7 +208,7 @@ async def test_ambiguous_but_never_received_is_sent_again_after_the_grace(
     assert await asyncio.to_thread(worker.drain, timeout=20)
     elapsed = time.monotonic() - started
     detail = await gateway.detail(declaration_id)
-    assert detail["status"] == "deposited"
+    assert_deposited(detail)
     outcomes = [a["outcome"] for a in detail["transmission"]["attempts"]]
     assert outcomes == ["lost", "accepted"]
     # Not resent before sent_at + deposit read timeout (1 s) + grace (0.3 s).
@@ -221,7 +222,7 @@ async def test_one_deposit_in_flight_per_declarant_and_every_file_once(
     ids = [await gateway.upload(seed=10 + i) for i in range(4)]
     await drain(wsettings, db_engine)
     for declaration_id in ids:
-        assert (await gateway.detail(declaration_id))["status"] == "deposited"
+        assert_deposited(await gateway.detail(declaration_id))
     counts = Counter(d["sha256"] for d in mock_deposits(mock_url))
     assert len(counts) == 4 and set(counts.values()) == {1}
     rows = attempts(db_engine)  # every declaration: one declarant

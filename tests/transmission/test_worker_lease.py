@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from transmission_harness import Gateway, fast_worker
+from transmission_harness import Gateway, assert_deposited, fast_worker
 
 from benchmarks.harness import configure_mock, mock_deposits
 from dsnlink.clock import SystemClock
@@ -44,7 +44,7 @@ async def test_a_step_longer_than_the_lease_is_not_taken_over(
 
     assert taken_over is False
     assert outcomes and outcomes[0] is not None
-    assert (await gateway.detail(declaration_id))["status"] == "deposited"
+    assert_deposited(await gateway.detail(declaration_id))
     assert len(mock_deposits(mock_url)) == 1
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from transmission_harness import Gateway, fast_worker
+from transmission_harness import Gateway, assert_deposited, fast_worker
 
 from benchmarks.harness import mock_deposits
 from dsnlink.clock import SystemClock
@@ -65,7 +65,7 @@ async def test_transmissions_wait_during_a_maintenance_then_leave_once(
     finally:
         worker.context.client.close()
 
-    assert (await gateway.detail(declaration_id))["status"] == "deposited"
+    assert_deposited(await gateway.detail(declaration_id))
     assert len(mock_deposits(mock_url)) == 1
 
 

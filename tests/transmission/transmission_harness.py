@@ -121,3 +121,10 @@ async def open_gateway(
     )
     assert company.status_code == 201, company.text
     return Gateway(http=http, headers=headers, siren=siren, nic=nic)
+
+
+def assert_deposited(detail: dict[str, Any]) -> None:
+    """The declaration was deposited. Returns may already have moved it on: the mock publishes
+    its bilan (a CCO) within a second, and draining polls returns, so `conform` is as good."""
+    assert detail["status"] in {"deposited", "conform"}, detail["status"]
+    assert "deposited" in [event["status"] for event in detail["timeline"]]
