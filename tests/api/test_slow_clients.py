@@ -24,7 +24,7 @@ from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.service import SIGN_IN_ATTEMPTS_PER_MINUTE
+from dsnlink.tenants.signin import SIGN_IN_ATTEMPTS_PER_MINUTE
 from tests.observability.logcapture import CapturedLogs
 
 TIMEOUT = 1.0  # header and body timeouts of the server under test

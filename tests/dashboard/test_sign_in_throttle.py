@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from dsnlink.clock import FrozenClock
-from dsnlink.tenants.service import SIGN_IN_ATTEMPTS_PER_MINUTE
+from dsnlink.tenants.signin import SIGN_IN_ATTEMPTS_PER_MINUTE
 from tests.dashboard.conftest import Tenant, csrf_of, sign_in, sign_in_with_key
 
 
