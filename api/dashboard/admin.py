@@ -19,13 +19,14 @@ from api.dashboard.routes import (
 )
 from api.dashboard.templating import render
 from api.dashboard.wording import french_error
-from api.deps import RuntimeDep, SessionDep
+from api.deps import DepositPointDep, RuntimeDep, SessionDep
 from dsnlink.alerts import service as alerts_service
 from dsnlink.errors import DsnlinkError
 from dsnlink.service_status import service as service_status
 from dsnlink.tenants import declarants as tenant_declarants
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.schemas import DeclarantCreate
+from dsnlink.transmission import credentials
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 ALERTS_PAGE_SIZE = 50
@@ -71,6 +72,7 @@ def _admin_page(
             declarants=tenant_declarants.list_declarants(
                 session, principal=principal, keyring=runtime.keyring
             ),
+            check_labels=CHECK_LABELS,
             **extra,
         ),
     )
@@ -95,7 +97,7 @@ def admin_page(
 async def create_key(
     request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     name = str(form.get("nom") or "").strip()[:200] or "clé du tableau de bord"
@@ -131,7 +133,7 @@ async def revoke_key(
     runtime: RuntimeDep,
     visitor: VisitorDep,
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     try:
@@ -147,7 +149,7 @@ async def revoke_key(
 async def create_declarant(
     request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     try:
@@ -185,6 +187,40 @@ async def create_declarant(
             declarant_error=french_error(exc),
         )
     return RedirectResponse("/app/administration?declarant=ajoute#declarants", status_code=303)
+
+
+CHECK_LABELS = {
+    "ok": "Reconnu par le point de dépôt",
+    "unknown": "Inconnu du point de dépôt",
+    "rejected": "Refusé par le point de dépôt",
+    "unreachable": "Vérification impossible (point de dépôt injoignable)",
+}
+
+
+@router.post("/administration/declarants/{declarant_id}/verifier", response_model=None)
+async def check_declarant(
+    declarant_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: VisitorDep,
+    deposit_point: DepositPointDep,
+) -> Response:
+    form = await _checked_form(request, runtime.session_secret)
+    if form is None:
+        return _csrf_refused(request)
+    try:
+        credentials.check_declarant(
+            session,
+            principal=visitor.principal,
+            declarant_id=declarant_id,
+            client=deposit_point,
+            keyring=runtime.keyring,
+            clock=runtime.clock,
+        )
+    except DsnlinkError as exc:
+        return _error_page(exc, back="/app/administration#declarants")
+    return RedirectResponse("/app/administration?declarant=verifie#declarants", status_code=303)
 
 
 # --- alerts --------------------------------------------------------------------------------------
@@ -253,7 +289,7 @@ def _alerts(
 async def update_alerts(
     request: Request, session: SessionDep, runtime: RuntimeDep, visitor: VisitorDep
 ) -> Response:
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     try:

@@ -115,7 +115,7 @@ async def bulk_transmission(
 ) -> Response:
     """Step one: the selected validated declarations, listed for one confirmation; step two
     (`confirmer=oui`): each is ordered, and the page says what happened to each."""
-    form = await _checked_form(request, runtime.settings.secret_key)
+    form = await _checked_form(request, runtime.session_secret)
     if form is None:
         return _csrf_refused(request)
     ids = _selected_ids([str(v) for v in form.getlist("ids")])

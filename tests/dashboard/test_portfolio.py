@@ -48,6 +48,13 @@ def move(engine: Engine, declaration_id: str, to: DeclarationStatus, clock: Froz
 
 async def _companies(api: httpx.AsyncClient, tenant: Tenant) -> None:
     for siren, nic, name, due_day in COMPANIES:
+        # A transmission can only be ordered for a company with a declarant.
+        declarant = await api.post(
+            "/v1/declarants",
+            headers=tenant.headers,
+            json={"siret": siren + nic, "nom": "PAIE", "prenom": "SERVICE", "password": "pw-1"},
+        )
+        assert declarant.status_code == 201, declarant.text
         response = await api.post(
             "/v1/companies",
             headers=tenant.headers,
@@ -55,6 +62,7 @@ async def _companies(api: httpx.AsyncClient, tenant: Tenant) -> None:
                 "siren": siren,
                 "name": name,
                 "due_day": due_day,
+                "declarant_id": declarant.json()["id"],
                 "establishments": [{"nic": nic, "name": "Siège"}],
             },
         )
