@@ -37,7 +37,9 @@ from dsnlink.norm.catalogue import (
     version_for_year,
 )
 from dsnlink.norm.mandatory import MANDATORY
-from dsnlink.norm.rules import Check, Scan, rules_for
+from dsnlink.norm.rules.registry import rules_for
+from dsnlink.norm.rules.scans import Scan
+from dsnlink.norm.rules.templates import Check
 from dsnlink.norm.schemas import Anomaly, Category, DeclarationSummary, ValidationReport
 from dsnlink.norm.tree import Env, Node, parse_date
 
