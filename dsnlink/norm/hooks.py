@@ -18,8 +18,6 @@ from dsnlink.norm.report import Reporting
 from dsnlink.norm.tree import parse_date
 
 Hook = Callable[[str, str, int], None]
-
-
 # The event a signalement reports, from which its 5-working-day deadline runs: last day worked
 # before a work stoppage (04), the return to work (05), the end of the contract (07).
 EVENT_RUBRICS = {"04": "S21.G00.60.002", "05": "S21.G00.60.010", "07": "S21.G00.62.001"}

@@ -18,11 +18,7 @@ from dsnlink.norm.schemas import Anomaly, Category, DeclarationSummary, Validati
 from dsnlink.norm.tree import Env, Node
 
 VALUE_SHOWN = 100
-
-
 ROOT = b""
-
-
 SIGNALEMENT_NATURES = frozenset({"04", "05", "07", "08", "10"})
 
 

@@ -30,56 +30,24 @@ from dsnlink.norm.schemas import Anomaly, ValidationReport
 from dsnlink.norm.structure import BlockTree
 
 CHUNK_SIZE = 1 << 20
-
-
 PEEK_SIZE = 1 << 16
-
-
 MAX_LINE = 256  # characters, end of line included
-
-
 OVERFLOW_KEEP = 300  # bytes kept of an over-long line (enough to report it)
-
-
 DEFAULT_MAX_ANOMALIES = 1000
-
-
 DATE_CACHE_SIZE = 4096
-
-
 LINE_CACHE_SIZE = 8192  # distinct valid lines remembered: the frequent ones come early
-
-
 ProgressCallback = Callable[[int], None]
-
-
 Source = IO[bytes] | Iterable[bytes]
-
-
 _ID_SHAPE = re.compile(rb"S\d\d\.G\d\d\.\d\d\.\d\d\d")
-
-
 _LOT_PREFIXES = (b"S05.", b"S06.")  # the envelope of a lot of envois, not part of an envoi
-
-
 _VERSION_LINE = re.compile(rb"(?:^|\n)S10\.G00\.00\.006,'([^'\r\n]{0,20})'")
-
-
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-
-
 _C1 = re.compile(rb"[\x80-\x9f]")
-
-
 # Every byte but the control characters (LF excepted): deleting them leaves the controls.
 _NOT_CONTROL = bytes(b for b in range(256) if not (b < 0x20 or b == 0x7F) or b == 0x0A)
-
-
 _CTRL_LINE = re.compile(rb"[\x00-\x1f\x7f]")
-
-
 GZIP_MAGIC = b"\x1f\x8b"
 
 

@@ -20,8 +20,6 @@ from dsnlink.norm.schemas import DeclarationSummary
 from dsnlink.norm.tree import Node
 
 MAX_DECLARATIONS = 10_000  # summaries kept; more S20 blocks are still counted and checked
-
-
 # (needs, needs_any, check, scan, control id): a rule as the block close runs it.
 _CompiledRule = tuple[
     frozenset[bytes] | None,
