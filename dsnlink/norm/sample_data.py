@@ -150,6 +150,9 @@ def rates_for(year: int, at_rate: int) -> dict[str, tuple[Rate, ...]]:
     }
 
 
+# --- small pure helpers -----------------------------------------------------------------------
+
+
 def luhn_complete(prefix: str) -> str:
     """`prefix` followed by the digit that makes the whole Luhn-valid (SIREN, SIRET keys)."""
     return prefix + luhn.calc_check_digit(prefix)

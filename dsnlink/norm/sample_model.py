@@ -140,6 +140,9 @@ def check_parameters(employees: int, nature: str, siren: str | None, nic: str | 
             )
 
 
+# --- the model of one declaration -------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class _Declarant:
     company: Company
