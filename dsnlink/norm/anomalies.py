@@ -5,7 +5,7 @@ controls this validator implements; every other control of a catalogue is report
 from __future__ import annotations
 
 from dsnlink.norm.catalogue import Catalogue
-from dsnlink.norm.rules import rule_ids
+from dsnlink.norm.rules.registry import rule_ids
 from dsnlink.norm.schemas import Category
 
 B = Category.BLOQUANT.value

@@ -153,7 +153,7 @@ def render_markdown(catalogues: list[Catalogue]) -> str:
         "**needs an external referential** (named); **needs the platform's history**; **not",
         "checkable offline** (why); **not yet implemented**. Categories are the norm's: CCH, CSL,",
         "CRE, CME, CID, CST blocking, SIG non-blocking. Sources of the rules and assumptions:",
-        "`dsnlink/norm/rules.py`, `dsnlink/norm/mandatory.py`, `docs/anomalies.md`.",
+        "`dsnlink/norm/rules/`, `dsnlink/norm/mandatory.py`, `docs/anomalies.md`.",
         "",
     ]
     for cat in catalogues:

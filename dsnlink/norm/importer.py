@@ -2,7 +2,7 @@
 
 The catalogue is written into `data_dir/norm/PxxVyy.json`, where the validator looks for
 catalogues besides the shipped ones (an imported version overrides a shipped one). Every control
-listed in dsnlink/norm/rules.py whose id the new catalogue keeps runs for it unchanged.
+listed in dsnlink/norm/rules/ whose id the new catalogue keeps runs for it unchanged.
 """
 
 from __future__ import annotations

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dsnlink.norm.sample import (
+from dsnlink.norm.sample import generate_sample, write_sample
+from dsnlink.norm.sample_model import (
     SITUATIONS,
     SampleParameterError,
-    generate_sample,
     parse_month,
     parse_situations,
-    write_sample,
 )
 
 

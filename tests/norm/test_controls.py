@@ -12,8 +12,9 @@ from datetime import date
 import pytest
 
 from dsnlink.norm.catalogue import SUPPORTED_VERSIONS, get_catalogue_or_raise
-from dsnlink.norm.rules import _NIR_OR_NTT as NIR_OR_NTT
-from dsnlink.norm.rules import Rule, derived_checks, rules_for
+from dsnlink.norm.rules.derived import _NIR_OR_NTT as NIR_OR_NTT
+from dsnlink.norm.rules.derived import derived_checks
+from dsnlink.norm.rules.registry import Rule, rules_for
 from dsnlink.norm.tree import Env, Node
 
 Blocks = dict[str, dict[str, str] | list[dict[str, str]]]
@@ -1243,7 +1244,7 @@ def test_dpae_only_control_does_not_apply_to_a_monthly_dsn() -> None:
 
 def test_validating_builds_no_template_memory_stays_flat() -> None:
     """Checks must not build templates while they run: the registries would grow with the file."""
-    from dsnlink.norm import rules
+    from dsnlink.norm.rules import templates
     from dsnlink.norm.sample import sample_bytes
     from dsnlink.norm.service import validate_stream
 
@@ -1254,8 +1255,8 @@ def test_validating_builds_no_template_memory_stays_flat() -> None:
         situations=frozenset({"sick-leave", "prevoyance", "second-contract", "apprentice"}),
     )
     validate_stream([data])
-    sizes = (len(rules.NEEDS), len(rules.NEEDS_ANY), len(rules.GATES))
+    sizes = (len(templates.NEEDS), len(templates.NEEDS_ANY), len(templates.GATES))
     spoiled = data.replace(b"S21.G00.50.007,'01'", b"S21.G00.50.007,'99'")
     validate_stream([spoiled])
     validate_stream([data])
-    assert (len(rules.NEEDS), len(rules.NEEDS_ANY), len(rules.GATES)) == sizes
+    assert (len(templates.NEEDS), len(templates.NEEDS_ANY), len(templates.GATES)) == sizes

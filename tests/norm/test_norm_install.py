@@ -79,7 +79,7 @@ def test_latest_installed_month(tmp_path: Path) -> None:
 
 
 def test_demo_month_is_installed_and_known_to_the_sample(tmp_path: Path) -> None:
-    from dsnlink.norm.sample import demo_month
+    from dsnlink.norm.sample_model import demo_month
 
     assert demo_month(date(2026, 5, 3)) == "2026-05"
     assert demo_month(date(2027, 2, 1)) == "2026-12"

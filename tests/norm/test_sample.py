@@ -15,14 +15,8 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from dsnlink.cli import main
-from dsnlink.norm.sample import (
-    MAX_EMPLOYEES,
-    SampleParameterError,
-    generate_sample,
-    norm_version_for,
-    sample_bytes,
-    write_sample,
-)
+from dsnlink.norm.sample import generate_sample, sample_bytes, write_sample
+from dsnlink.norm.sample_model import MAX_EMPLOYEES, SampleParameterError, norm_version_for
 
 LINE = re.compile(r"(S\d\d\.G\d\d\.\d\d\.\d\d\d),'(.*)'")
 AMOUNT = re.compile(r"-?\d+\.\d\d")

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from dsnlink.cli import main
 from dsnlink.norm import Anomaly, validate_stream
-from dsnlink.norm.sample import SITUATIONS, generate_sample, sample_bytes, write_sample
+from dsnlink.norm.sample import generate_sample, sample_bytes, write_sample
+from dsnlink.norm.sample_model import SITUATIONS
 
 months = st.builds(date, st.sampled_from([2024, 2025, 2026]), st.integers(1, 12), st.just(1))
 
