@@ -258,7 +258,8 @@ def _demo_tenant_key(settings: Settings) -> str:
 def _demo_declaration(api: httpx.Client, *, employees: int, data_dir: Path) -> dict[str, Any]:
     """Register the demo declarant and company (once), then upload a sample of the latest month
     whose norm is installed (this month, unless the calendar has passed the installed norms)."""
-    from dsnlink.norm.sample import demo_month, sample_bytes
+    from dsnlink.norm.sample import sample_bytes
+    from dsnlink.norm.sample_model import demo_month
 
     declarants = api.get("/v1/declarants").raise_for_status().json()
     known = [d for d in declarants if d["siret"] == DEMO_DECLARANT["siret"]]

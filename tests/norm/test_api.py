@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -65,11 +64,10 @@ def test_anomaly_is_a_value_object() -> None:
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
-def test_catalogues_load_fast_and_hold_the_norm(version: str) -> None:
+def test_catalogues_are_cached_and_hold_the_norm(version: str) -> None:
+    # How fast a catalogue loads is a benchmark's business, not a test's (chance under load).
     clear_catalogue_cache()
-    started = time.perf_counter()
     cat = get_catalogue_or_raise(version)
-    assert time.perf_counter() - started < 0.5
     assert get_catalogue_or_raise(version) is cat  # cached
     assert cat.blocks["S21.G00.40"].parent == "S21.G00.30"
     assert (cat.blocks["S21.G00.40"].min, cat.blocks["S21.G00.40"].max) == (1, None)

@@ -129,5 +129,5 @@ def test_a_large_blank_text_is_answered_quickly() -> None:
 
     document = read_return(b"x" + b"\n" * (40 << 20))
 
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # seconds, not the minutes of a runaway regex
     assert document.readable and document.status is None
