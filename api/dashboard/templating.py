@@ -96,7 +96,7 @@ FAILED_STATUSES = frozenset(
 @cache
 def return_nature_labels() -> dict[str, str]:
     """The French labels of the returns' natures (every family the reader knows)."""
-    return {code: nature.label for code, nature in NATURES.items()}
+    return {code: nature.label[0].upper() + nature.label[1:] for code, nature in NATURES.items()}
 
 
 OUTCOME_LABELS = {

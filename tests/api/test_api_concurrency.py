@@ -24,13 +24,13 @@ async def test_cheap_request_is_served_while_an_upload_is_validated(
     validating, release = threading.Event(), threading.Event()
     order: list[str] = []
 
-    def held_validation(chunks: Iterable[bytes], filename: str = "-") -> Any:
+    def held_validation(chunks: Iterable[bytes], filename: str = "-", **options: Any) -> Any:
         validating.set()
         # Were validation on the event loop, the cheap request below could not run and this
         # wait would time out; the test would then fail on the order of events.
         release.wait(timeout=20)
         order.append("validation finished")
-        return real_validate(chunks, filename=filename)
+        return real_validate(chunks, filename=filename, **options)
 
     monkeypatch.setattr(service, "validate_stream", held_validation)
     body = sample_bytes(employees=300, month="2026-10", siren="732829320", nic="00074")

@@ -184,7 +184,7 @@ async def _shown_to_the_tenant(
         assert xml.content == _dgfip_return()
 
         declarants = (await client.get("/v1/declarants", headers=headers)).json()
-        assert [(d["nom"], d["prenom"]) for d in declarants] == [("DURAND", "ALICE")]
+        assert ("DURAND", "ALICE") in [(d["nom"], d["prenom"]) for d in declarants]
 
         assert (await sign_in_with_key(client, key)).status_code == 303
         page = await client.get(f"/app/declarations/{rejected_id}")
