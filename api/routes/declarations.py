@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
 from dsnlink.declarations import monthly, service, tracking
 from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
+from dsnlink.declarations.idempotency import StoredAnswer
 from dsnlink.declarations.models import DeclarationStatus
 from dsnlink.declarations.repository import DeclarationFilters
 from dsnlink.declarations.schemas import (
@@ -36,6 +38,26 @@ UPLOAD_BODY = {
         },
     }
 }
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "a unique key per request (a UUID): a retry with the same key and the same request "
+            "within 24 h gets the original answer (header `Idempotent-Replayed: true`); the same "
+            "key with another request is refused (422)"
+        ),
+        max_length=255,
+    ),
+]
+
+
+def _replayed(answer: StoredAnswer) -> JSONResponse:
+    return JSONResponse(
+        answer.body, status_code=answer.status_code, headers={"Idempotent-Replayed": "true"}
+    )
 
 
 def _check_upload_headers(request: Request, max_bytes: int) -> None:
@@ -64,6 +86,7 @@ def _check_upload_headers(request: Request, max_bytes: int) -> None:
         "`transmit=true` a validated declaration is also ordered for transmission."
     ),
     openapi_extra=UPLOAD_BODY,
+    response_model=DeclarationRead,
     responses=responses(400, 403, 409, 413, 415, 422),
 )
 async def post_declaration(
@@ -76,9 +99,10 @@ async def post_declaration(
     ] = False,
     transmit: Annotated[bool, Query(description="also order its transmission")] = False,
     filename: Annotated[str | None, Query(max_length=255)] = None,
-) -> DeclarationRead:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DeclarationRead | JSONResponse:
     _check_upload_headers(request, runtime.settings.max_upload_bytes)
-    received = await service.receive_declaration(
+    received = await service.receive_declaration_once(
         session,
         principal=principal,
         chunks=request.stream(),
@@ -87,7 +111,10 @@ async def post_declaration(
         accept_late=accept_late,
         transmit=transmit,
         runtime=runtime.intake,
+        idempotency_key=idempotency_key,
     )
+    if isinstance(received, StoredAnswer):
+        return _replayed(received)
     bind_log_fields(declaration_id=received.id)
     return received
 
@@ -139,18 +166,25 @@ def read_declaration(
         "Records who ordered it and when, and queues it durably in the same transaction. "
         "409 already-ordered; 422 declaration-rejected; 403 tenant-not-activated."
     ),
+    response_model=DeclarationRead,
     responses=responses(403, 404, 409, 422),
 )
 def order_transmission(
-    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
-) -> DeclarationRead:
-    return service.order_transmission(
+    declaration_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DeclarationRead | JSONResponse:
+    ordered = service.order_transmission_once(
         session,
         principal=principal,
         declaration_id=declaration_id,
         clock=runtime.clock,
         keyring=runtime.keyring,
+        idempotency_key=idempotency_key,
     )
+    return _replayed(ordered) if isinstance(ordered, StoredAnswer) else ordered
 
 
 @router.get(

@@ -2,6 +2,9 @@
 
 InputError
 ├── UnsupportedUpload            a Content-Type or Content-Encoding the intake does not take
+├── IdempotencyKeyReused         an Idempotency-Key already used with another request
+├── UnknownReplacedDeclaration   an A&R/cancellation whose S20.G00.05.006 is none of the tenant's
+├── UnknownFilter                a listing filter the API does not know (or a bad cursor)
 ├── UnreadableInputError
 │   └── EmptyUpload              a body with no byte (after decompression)
 └── ValidationFailed
@@ -11,6 +14,8 @@ ForbiddenError
 └── ForeignEstablishment         the file's SIREN or SIRET is not one of the tenant's
 ConflictError
 ├── DuplicateDeclaration         the same bytes were already received for the tenant
+├── AlreadyFiled                 a normal declaration for that SIRET, month and nature is live
+├── NotCancellable               only a validated declaration never ordered may be cancelled
 ├── AlreadyOrdered               its transmission was already ordered
 ├── NotTransmittable             its status no longer allows an order
 └── IllegalTransition            a status change docs/statuses.md does not allow (timeline.py)
@@ -18,7 +23,8 @@ LimitExceeded
 ├── UploadTooLarge               over Settings.max_upload_bytes (counted decompressed)
 └── QuotaExceeded                the offering's payslips per company per year would be passed
 DeadlineError
-└── CutoffPassed                 after the cut-off, without accept_late
+├── CutoffPassed                 after the cut-off, without accept_late
+└── ReplacementTooLate           an annule-et-remplace after its legal limit (even accept_late)
 """
 
 from __future__ import annotations
@@ -80,3 +86,27 @@ class CutoffPassed(DeadlineError):
 
 class IllegalTransition(ConflictError):
     code = "illegal-transition"
+
+
+class IdempotencyKeyReused(InputError):
+    code = "idempotency-key-reused"
+
+
+class UnknownReplacedDeclaration(InputError):
+    code = "replaced-declaration-unknown"
+
+
+class UnknownFilter(InputError):
+    code = "unknown-filter"
+
+
+class AlreadyFiled(ConflictError):
+    code = "declaration-already-filed"
+
+
+class NotCancellable(ConflictError):
+    code = "not-cancellable"
+
+
+class ReplacementTooLate(DeadlineError):
+    code = "replacement-too-late"

@@ -117,3 +117,53 @@ def events_with_sealed_detail(session: Session) -> Sequence[DeclarationEvent]:
         .where(col(DeclarationEvent.detail_sealed).is_not(None))
         .order_by(col(DeclarationEvent.id))
     ).all()
+
+
+def get_by_content_sha256(
+    session: Session, *, tenant_id: uuid.UUID, content_sha256: str
+) -> Declaration | None:
+    return session.exec(
+        select(Declaration).where(
+            Declaration.tenant_id == tenant_id, Declaration.content_sha256 == content_sha256
+        )
+    ).first()
+
+
+def get_by_business_key(
+    session: Session, *, tenant_id: uuid.UUID, key: str, lock: bool = False
+) -> Declaration | None:
+    query = select(Declaration).where(
+        Declaration.tenant_id == tenant_id, Declaration.business_key == key
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def get_by_order_number(
+    session: Session, *, tenant_id: uuid.UUID, establishment_id: uuid.UUID, order_number: str
+) -> Declaration | None:
+    """The tenant's latest declaration of an establishment with this S20.G00.05.004."""
+    return session.exec(
+        select(Declaration)
+        .where(
+            Declaration.tenant_id == tenant_id,
+            Declaration.establishment_id == establishment_id,
+            Declaration.order_number == order_number,
+        )
+        .order_by(col(Declaration.received_at).desc())
+    ).first()
+
+
+def get_live_for_month(
+    session: Session, *, establishment_id: uuid.UUID, month: str, nature: str
+) -> Declaration | None:
+    """The latest declaration of an establishment for a month and nature, not norm-rejected."""
+    return session.exec(
+        select(Declaration)
+        .where(
+            Declaration.establishment_id == establishment_id,
+            Declaration.month == month,
+            Declaration.nature == nature,
+            Declaration.status != DeclarationStatus.REJECTED,
+        )
+        .order_by(col(Declaration.received_at).desc())
+    ).first()

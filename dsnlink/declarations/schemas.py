@@ -55,6 +55,7 @@ class DeclarationSummary(BaseModel):
     ordered_at: datetime | None
     ordered_by_user_id: uuid.UUID | None
     anomaly_count: int
+    status_changed_at: datetime = Field(description="when the status last changed (UTC)")
 
 
 class DeclarationRead(DeclarationSummary):

@@ -1,8 +1,11 @@
 """Rules of declarations: intake, receipts, the transmission order, tracking, quota, deadlines.
 
 Intake order of checks (each refusal stores nothing): size and encoding while streaming →
-identical bytes already received (409) → validation → SIREN/SIRET of the tenant (403) → for a
-valid declaration: payslip quota (422) and cut-off (422 unless `accept_late`). A declaration the
+Idempotency-Key (the original answer, or 422 for another request) → identical content already
+received (409; line endings and compression aside) → validation → SIREN/SIRET of the tenant
+(403) → for a valid declaration: a live normal declaration of the same month (409), the
+replaced declaration of a correction and the limit of an annule-et-remplace (422, even with
+`accept_late`), payslip quota (422) and cut-off (422 unless `accept_late`). A declaration the
 norm controls reject is stored as `rejected`, so its anomalies can be read; it is never
 transmitted.
 """
@@ -10,6 +13,7 @@ transmitted.
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ from sqlmodel import Session
 from dsnlink.clock import Clock
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
-from dsnlink.declarations import repository, timeline
+from dsnlink.declarations import filing_rules, idempotency, repository, timeline
 from dsnlink.declarations.errors import (
     AlreadyOrdered,
     CutoffPassed,
@@ -34,7 +38,8 @@ from dsnlink.declarations.errors import (
     QuotaExceeded,
     UnidentifiableDeclaration,
 )
-from dsnlink.declarations.intake import stage_upload
+from dsnlink.declarations.idempotency import IdempotencyRequest, StoredAnswer
+from dsnlink.declarations.intake import StagedUpload, stage_upload
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.declarations.schemas import (
     DeclarationRead,
@@ -61,6 +66,8 @@ from dsnlink.tenants.schemas import Principal
 MAX_STORED_ANOMALIES = 1000
 REPLACING_TYPES = frozenset({"03", "05"})
 PLANNED_MAINTENANCE_HORIZON_DAYS = 120
+IDENTIFIER_DATE = re.compile(rb"S20\.G00\.05\.007,'(\d{8})'")
+MAX_HEAD = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -96,16 +103,62 @@ async def receive_declaration(
     Validation is CPU-bound and runs in a worker thread, so one large file never stalls the
     event loop that serves every other request.
     """
+    answer = await receive_declaration_once(
+        session,
+        principal=principal,
+        chunks=chunks,
+        content_encoding=content_encoding,
+        filename=filename,
+        accept_late=accept_late,
+        transmit=transmit,
+        runtime=runtime,
+        idempotency_key=None,
+    )
+    assert isinstance(answer, DeclarationRead)
+    return answer
+
+
+async def receive_declaration_once(
+    session: Session,
+    *,
+    principal: Principal,
+    chunks: AsyncIterable[bytes],
+    content_encoding: str | None,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+    idempotency_key: str | None,
+) -> DeclarationRead | StoredAnswer:
+    """`receive_declaration` under an optional Idempotency-Key: a retry of the same request gets
+    the original answer (a StoredAnswer), another request with the key is refused."""
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
     staged = await stage_upload(
         chunks,
         content_encoding=content_encoding,
         max_bytes=runtime.max_bytes,
         blobs=runtime.blobs,
     )
+    request = (
+        IdempotencyRequest(
+            key=idempotency_key,
+            scope="POST /v1/declarations",
+            fingerprint=idempotency.fingerprint(
+                staged.body_sha256,
+                filename or "",
+                str(accept_late),
+                str(transmit),
+                content_encoding or "",
+            ),
+        )
+        if idempotency_key is not None
+        else None
+    )
     try:
         return await anyio.to_thread.run_sync(
             functools.partial(
-                _record_staged,
+                _record_once,
                 session,
                 principal=principal,
                 staged=staged,
@@ -113,10 +166,53 @@ async def receive_declaration(
                 accept_late=accept_late,
                 transmit=transmit,
                 runtime=runtime,
+                request=request,
             )
         )
     finally:
-        staged.path.unlink(missing_ok=True)
+        staged.blob.path.unlink(missing_ok=True)
+
+
+def _record_once(
+    session: Session,
+    *,
+    principal: Principal,
+    staged: StagedUpload,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+    request: IdempotencyRequest | None,
+) -> DeclarationRead | StoredAnswer:
+    row = None
+    if request is not None:
+        row, answer = idempotency.claim(
+            session,
+            tenant_id=principal.tenant_id,
+            request=request,
+            keyring=runtime.keyring,
+            now=runtime.clock.now(),
+        )
+        if answer is not None:
+            return answer
+    received = _record_staged(
+        session,
+        principal=principal,
+        staged=staged,
+        filename=filename,
+        accept_late=accept_late,
+        transmit=transmit,
+        runtime=runtime,
+    )
+    if row is not None:
+        idempotency.complete(
+            session,
+            row,
+            status_code=201,
+            body=received.model_dump(mode="json"),
+            keyring=runtime.keyring,
+        )
+    return received
 
 
 def _anomaly_dict(anomaly: Any) -> dict[str, Any]:
@@ -130,21 +226,22 @@ def _record_staged(
     session: Session,
     *,
     principal: Principal,
-    staged: StoredBlob,
+    staged: StagedUpload,
     filename: str | None,
     accept_late: bool,
     transmit: bool,
     runtime: IntakeRuntime,
 ) -> DeclarationRead:
     tenant_id = principal.tenant_id
-    existing = repository.get_declaration_by_sha256(
-        session, tenant_id=tenant_id, sha256=staged.sha256
-    )
+    blob = staged.blob
+    existing = repository.get_by_content_sha256(
+        session, tenant_id=tenant_id, content_sha256=staged.content_sha256
+    ) or repository.get_declaration_by_sha256(session, tenant_id=tenant_id, sha256=blob.sha256)
     if existing is not None:
         raise _duplicate(existing.id)
 
     report = validate_stream(
-        runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key),
+        runtime.blobs.read(blob.path, wrapped_key=blob.wrapped_key),
         filename=filename or "upload",
     )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
@@ -163,7 +260,28 @@ def _record_staged(
     )
     now = runtime.clock.now()
     status = DeclarationStatus.VALIDATED if report.valid else DeclarationStatus.REJECTED
+    key = None
     if status is DeclarationStatus.VALIDATED:
+        key = filing_rules.take_business_key(
+            session,
+            tenant_id=tenant_id,
+            key=filing_rules.business_key(
+                establishment_id=establishment.id, month=month, nature=nature, type_=type_
+            ),
+            siret=establishment.siret,
+        )
+        filing_rules.check_replacement(
+            session,
+            tenant_id=tenant_id,
+            establishment_id=establishment.id,
+            siret=establishment.siret,
+            nature=nature,
+            type_=type_,
+            month=month,
+            replaced_id=summary.replaced_id,
+            deadline=deadline,
+            now=now,
+        )
         _check_quota(
             session,
             company=company,
@@ -184,17 +302,25 @@ def _record_staged(
 
     declaration_id = uuid.uuid4()
     final_path = runtime.blobs.final_path(tenant_id=tenant_id, declaration_id=declaration_id)
-    guaranteed = cutoff is None or now <= cutoff
+    # A file the norm rejected is never transmitted: nothing about it is guaranteed.
+    guaranteed = status is DeclarationStatus.VALIDATED and (cutoff is None or now <= cutoff)
     receipt = runtime.signer.sign(
         receipt_payload(
             declaration_id=declaration_id,
-            sha256=staged.sha256,
+            sha256=blob.sha256,
             received_at=now,
             deadline=deadline,
             cutoff=cutoff,
             guaranteed=guaranteed,
+            status=status,
+            siren=company.siren,
+            nic=establishment.nic,
+            month=month,
+            nature=nature,
+            type_=type_,
         )
     )
+    siret = establishment.siret
     declaration = Declaration(
         id=declaration_id,
         tenant_id=tenant_id,
@@ -207,10 +333,13 @@ def _record_staged(
         norm_version=report.norm_version,
         individuals=summary.individuals,
         filename=(filename or None) and filename[:255],
-        sha256=staged.sha256,
-        size=staged.size,
+        sha256=blob.sha256,
+        content_sha256=staged.content_sha256,
+        order_number=_declaration_identifier(runtime.blobs, blob, summary.order_number),
+        business_key=key,
+        size=blob.size,
         blob_path=str(final_path.relative_to(runtime.blobs.root)),
-        blob_wrapped_key=staged.wrapped_key,
+        blob_wrapped_key=blob.wrapped_key,
         anomalies_sealed=runtime.keyring.seal_json(stored_anomalies),
         anomaly_count=len(anomalies),
         received_at=now,
@@ -227,9 +356,12 @@ def _record_staged(
     try:
         session.flush()
     except IntegrityError as exc:
-        # Two identical uploads raced past the first check; the unique index decides.
+        # Two identical uploads (or two of the same month) raced past the first checks; the
+        # unique indexes decide.
+        if key is not None and "business_key" in str(exc.orig):
+            raise filing_rules.already_filed(None, siret=siret) from exc
         raise _duplicate(None) from exc
-    timeline.begin(session, declaration, at=now, by=principal, size=staged.size)
+    timeline.begin(session, declaration, at=now, by=principal, size=blob.size)
     timeline.advance(
         session,
         declaration,
@@ -239,12 +371,31 @@ def _record_staged(
         anomaly_count=len(anomalies),
         norm_version=report.norm_version,
     )
-    runtime.blobs.promote(staged.path, final_path)
+    runtime.blobs.promote(blob.path, final_path)
     on_rollback(session, functools.partial(final_path.unlink, missing_ok=True))
     if transmit and status is DeclarationStatus.VALIDATED:
         _order(session, declaration=declaration, principal=principal, clock=runtime.clock)
     session.flush()
     return describe_declaration(session, declaration, anomalies=stored_anomalies)
+
+
+def _declaration_identifier(
+    blobs: BlobStore, blob: StoredBlob, order_number: str | None
+) -> str | None:
+    """What an A&R names in S20.G00.05.006: the date the file was built (S20.G00.05.007,
+    DDMMYYYY) followed by the order number (S20.G00.05.004). Only the file's head is read."""
+    if not order_number:
+        return None
+    pending = b""
+    for chunk in blobs.read(blob.path, wrapped_key=blob.wrapped_key):
+        pending += chunk
+        found = IDENTIFIER_DATE.search(pending)
+        if found is not None:
+            return found.group(1).decode("ascii") + order_number
+        if b"S21.G00.30" in pending or len(pending) > MAX_HEAD:
+            return None
+        pending = pending[-64:]
+    return None
 
 
 def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
@@ -263,6 +414,8 @@ class _Identified:
     month: str
     individuals: int
     event_date: str | None = None
+    order_number: str | None = None
+    replaced_id: str | None = None
 
 
 def _identify(
@@ -325,6 +478,8 @@ def _identify(
         month=first.month,
         individuals=first.individuals,
         event_date=first.event_date,
+        order_number=first.order_number,
+        replaced_id=first.replaced_id,
     )
     return company, establishment, identified
 
@@ -486,3 +641,44 @@ def order_transmission(
     )
 
 
+
+
+def order_transmission_once(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    clock: Clock,
+    keyring: Keyring,
+    idempotency_key: str | None,
+) -> DeclarationRead | StoredAnswer:
+    """`order_transmission` under an optional Idempotency-Key (the original answer on a retry)."""
+    if idempotency_key is None:
+        return order_transmission(
+            session,
+            principal=principal,
+            declaration_id=declaration_id,
+            clock=clock,
+            keyring=keyring,
+        )
+    row, answer = idempotency.claim(
+        session,
+        tenant_id=principal.tenant_id,
+        request=IdempotencyRequest(
+            key=idempotency.check_key(idempotency_key),
+            scope="POST /v1/declarations/{id}/transmit",
+            fingerprint=idempotency.fingerprint(str(declaration_id)),
+        ),
+        keyring=keyring,
+        now=clock.now(),
+    )
+    if answer is not None:
+        return answer
+    assert row is not None
+    ordered = order_transmission(
+        session, principal=principal, declaration_id=declaration_id, clock=clock, keyring=keyring
+    )
+    idempotency.complete(
+        session, row, status_code=200, body=ordered.model_dump(mode="json"), keyring=keyring
+    )
+    return ordered

@@ -32,6 +32,8 @@ from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 
+RECEIPT_VERSION = 2
+
 
 def receipt_payload(
     *,
@@ -41,11 +43,20 @@ def receipt_payload(
     deadline: datetime | None,
     cutoff: datetime | None,
     guaranteed: bool,
+    status: DeclarationStatus | None = None,
+    siren: str | None = None,
+    nic: str | None = None,
+    month: str | None = None,
+    nature: str | None = None,
+    type_: str | None = None,
 ) -> dict[str, Any]:
+    """What a receipt signs. Version 2 (from migration 0008) also names the status at intake,
+    SIREN/NIC, month, nature and type; version 1 receipts keep their six fields."""
+
     def stamp(moment: datetime | None) -> str | None:
         return moment.astimezone(UTC).isoformat() if moment is not None else None
 
-    return {
+    payload: dict[str, Any] = {
         "declaration_id": str(declaration_id),
         "sha256": sha256,
         "received_at": stamp(received_at),
@@ -53,6 +64,25 @@ def receipt_payload(
         "cutoff": stamp(cutoff),
         "guaranteed": guaranteed,
     }
+    if status is None:
+        return payload
+    return payload | {
+        "kind": "intake",
+        "version": RECEIPT_VERSION,
+        "status": str(status),
+        "siren": siren,
+        "nic": nic,
+        "month": month,
+        "nature": nature,
+        "type": type_,
+    }
+
+
+def intake_status(declaration: Declaration) -> DeclarationStatus:
+    """The status a declaration had when intake ended: rejected by the norm, or validated."""
+    if declaration.status == DeclarationStatus.REJECTED:
+        return DeclarationStatus.REJECTED
+    return DeclarationStatus.VALIDATED
 
 
 def get_declaration_or_raise(
@@ -120,6 +150,7 @@ def _summary_fields(
         "ordered_at": declaration.ordered_at,
         "ordered_by_user_id": declaration.ordered_by_user_id,
         "anomaly_count": declaration.anomaly_count,
+        "status_changed_at": declaration.status_changed_at or declaration.received_at,
     }
 
 
@@ -189,6 +220,19 @@ def read_receipt(
     declaration = get_visible_declaration_or_raise(
         session, principal=principal, declaration_id=declaration_id
     )
+    versioned: dict[str, Any] = {}
+    if declaration.receipt_version >= RECEIPT_VERSION:
+        establishment = session.get(Establishment, declaration.establishment_id)
+        company = session.get(Company, declaration.company_id)
+        assert establishment is not None and company is not None
+        versioned = {
+            "status": intake_status(declaration),
+            "siren": company.siren,
+            "nic": establishment.nic,
+            "month": declaration.month,
+            "nature": declaration.nature,
+            "type_": declaration.type,
+        }
     return ReceiptRead(
         payload=receipt_payload(
             declaration_id=declaration.id,
@@ -197,6 +241,7 @@ def read_receipt(
             deadline=declaration.deadline,
             cutoff=declaration.cutoff,
             guaranteed=declaration.guaranteed,
+            **versioned,
         ),
         signature=declaration.receipt_signature,
         key_id=declaration.receipt_key_id,
