@@ -14,6 +14,7 @@ from sqlmodel import Session
 from dsnlink import db
 from dsnlink.clock import Clock
 from dsnlink.config import Settings
+from dsnlink.declarations.errors import UnknownFilter
 from dsnlink.declarations.service import IntakeRuntime
 from dsnlink.logs.logging import bind_log_fields
 from dsnlink.security.blobs import BlobStore
@@ -83,3 +84,15 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def reject_unknown_parameters(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the route does not take is an error, not silently ignored."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise UnknownFilter(
+            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint takes "
+            f"{', '.join(sorted(known))}",
+            unknown=unknown,
+            known=sorted(known),
+        )

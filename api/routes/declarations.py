@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.deps import PrincipalDep, RuntimeDep, SessionDep, reject_unknown_parameters
 from api.errors import responses
 from dsnlink.declarations import monthly, service, tracking
 from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
@@ -119,18 +120,57 @@ async def post_declaration(
     return received
 
 
-@router.get("/declarations", summary="List declarations, newest first")
+LISTING_PARAMETERS = frozenset(
+    {
+        "company_id",
+        "establishment_id",
+        "siret",
+        "month",
+        "nature",
+        "type",
+        "status",
+        "received_after",
+        "received_before",
+        "updated_since",
+        "cursor",
+        "limit",
+        "offset",
+    }
+)
+
+
+@router.get(
+    "/declarations",
+    summary="List declarations: newest first, or by status change with `updated_since`",
+    description=(
+        "Follow changes without polling everything: pass `updated_since` (the time of your last "
+        "sync; declarations whose status changed since then, oldest change first) and follow "
+        "`next_cursor` page by page (keyset pagination, stable while declarations arrive). An "
+        "unknown query parameter is refused (422) rather than ignored."
+    ),
+    responses=responses(422),
+)
 def list_declarations(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     company_id: uuid.UUID | None = None,
     establishment_id: uuid.UUID | None = None,
+    siret: Annotated[str | None, Query(pattern=r"^\d{14}$")] = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     nature: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    type: Annotated[str | None, Query(pattern=r"^\d{2}$", description="S20.G00.05.002")] = None,
     status: DeclarationStatus | None = None,
+    received_after: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
+    received_before: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    updated_since: Annotated[
+        AwareDatetime | None, Query(description="status changed at or after (inclusive)")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> DeclarationPage:
+    reject_unknown_parameters(request, LISTING_PARAMETERS)
     return tracking.list_declarations(
         session,
         principal=principal,
@@ -140,9 +180,15 @@ def list_declarations(
             month=month,
             nature=nature,
             status=status,
+            siret=siret,
+            type=type,
+            received_after=received_after,
+            received_before=received_before,
+            updated_since=updated_since,
         ),
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
 
 

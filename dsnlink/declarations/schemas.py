@@ -77,6 +77,11 @@ class DeclarationPage(BaseModel):
     total: int = Field(description="how many declarations match the filters")
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass it as `cursor` for the next page (keyset: stable while new "
+        "declarations arrive); null on the last page",
+    )
 
 
 class ReceiptRead(BaseModel):

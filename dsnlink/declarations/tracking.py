@@ -3,6 +3,8 @@ details, receipts, the stored file) and the re-encryption of what they keep seal
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -12,8 +14,9 @@ from typing import Any
 from sqlmodel import Session
 
 from dsnlink.declarations import repository
+from dsnlink.declarations.errors import UnknownFilter
 from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
-from dsnlink.declarations.repository import DeclarationFilters
+from dsnlink.declarations.repository import DeclarationFilters, Keyset
 from dsnlink.declarations.schemas import (
     AnomalyRead,
     CompanyRef,
@@ -184,6 +187,33 @@ def describe_declaration(
     )
 
 
+def encode_cursor(declaration: Declaration, *, feed: bool) -> str:
+    """An opaque cursor after `declaration` in the listing's order (feed: by status change)."""
+    at = declaration.status_changed_at if feed else declaration.received_at
+    assert at is not None
+    raw = json.dumps({"f": feed, "t": at.astimezone(UTC).isoformat(), "i": str(declaration.id)})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, feed: bool) -> Keyset:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        keyset = Keyset(at=datetime.fromisoformat(raw["t"]), id=uuid.UUID(raw["i"]))
+        same_order = raw["f"] is feed
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnknownFilter(
+            "the cursor is not one this API gave: pass `next_cursor` of the previous page as is",
+            parameter="cursor",
+        ) from exc
+    if not same_order or keyset.at.tzinfo is None:
+        raise UnknownFilter(
+            "the cursor belongs to another ordering: keep `updated_since` as it was when the "
+            "cursor was given",
+            parameter="cursor",
+        )
+    return keyset
+
+
 def list_declarations(
     session: Session,
     *,
@@ -191,7 +221,15 @@ def list_declarations(
     filters: DeclarationFilters,
     limit: int,
     offset: int,
+    cursor: str | None = None,
 ) -> DeclarationPage:
+    """A page of declarations; `next_cursor` continues it (stable under concurrent intake)."""
+    feed = filters.updated_since is not None
+    if cursor is not None and offset:
+        raise UnknownFilter(
+            "cursor and offset cannot be combined: follow `next_cursor` alone",
+            parameter="offset",
+        )
     page, total = repository.list_declarations(
         session,
         tenant_id=principal.tenant_id,
@@ -199,6 +237,7 @@ def list_declarations(
         limit=limit,
         offset=offset,
         company_ids=principal.company_ids,
+        after=decode_cursor(cursor, feed=feed) if cursor is not None else None,
     )
     companies, establishments = company_refs(session, page)
     return DeclarationPage(
@@ -211,6 +250,7 @@ def list_declarations(
         total=total,
         limit=limit,
         offset=offset,
+        next_cursor=encode_cursor(page[-1], feed=feed) if len(page) == limit else None,
     )
 
 
