@@ -21,6 +21,7 @@ from api.routes import (
     support,
     tenant,
     users,
+    webhooks,
 )
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
@@ -69,6 +70,7 @@ def create_app(
         app.include_router(module.router, prefix="/v1")
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(webhooks.router, prefix="/v1")
     app.include_router(status.router)
     install_dashboard(app)
     app.include_router(health.router)

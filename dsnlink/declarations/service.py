@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,20 +27,19 @@ from sqlmodel import Session
 from dsnlink.clock import Clock
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
-from dsnlink.declarations import filing_rules, idempotency, repository, timeline
+from dsnlink.declarations import filing_rules, idempotency, quota, repository, timeline
 from dsnlink.declarations.errors import (
     AlreadyOrdered,
     CutoffPassed,
     DeclarationRejected,
     DuplicateDeclaration,
-    ForeignEstablishment,
     NotTransmittable,
-    QuotaExceeded,
-    UnidentifiableDeclaration,
 )
 from dsnlink.declarations.idempotency import IdempotencyRequest, StoredAnswer
+from dsnlink.declarations.identify import identify
 from dsnlink.declarations.intake import StagedUpload, stage_upload
 from dsnlink.declarations.models import Declaration, DeclarationStatus
+from dsnlink.declarations.quota import payslips_counted
 from dsnlink.declarations.schemas import (
     DeclarationRead,
 )
@@ -58,13 +57,12 @@ from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.service_status import service as service_status
 from dsnlink.service_status.models import Maintenance
-from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 
 MAX_STORED_ANOMALIES = 1000
 REPLACING_TYPES = frozenset({"03", "05"})
+__all__ = ["payslips_counted"]  # kept importable from here (the quota moved to quota.py)
 PLANNED_MAINTENANCE_HORIZON_DAYS = 120
 IDENTIFIER_DATE = re.compile(rb"S20\.G00\.05\.007,'(\d{8})'")
 MAX_HEAD = 1024 * 1024
@@ -246,7 +244,7 @@ def _record_staged(
     )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
     stored_anomalies = anomalies[:MAX_STORED_ANOMALIES]
-    company, establishment, summary = _identify(
+    company, establishment, summary = identify(
         session, principal=principal, declarations=report.declarations, anomalies=anomalies
     )
     nature, type_, month = summary.nature, summary.type, summary.month
@@ -282,7 +280,7 @@ def _record_staged(
             deadline=deadline,
             now=now,
         )
-        _check_quota(
+        quota.check_quota(
             session,
             company=company,
             establishment=establishment,
@@ -407,83 +405,6 @@ def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
     )
 
 
-@dataclass(frozen=True)
-class _Identified:
-    nature: str
-    type: str
-    month: str
-    individuals: int
-    event_date: str | None = None
-    order_number: str | None = None
-    replaced_id: str | None = None
-
-
-def _identify(
-    session: Session,
-    *,
-    principal: Principal,
-    declarations: Sequence[Any],
-    anomalies: list[dict[str, Any]],
-) -> tuple[Company, Establishment, _Identified]:
-    """The tenant's company and establishment the file is about; every S20 block must be ours,
-    and inside a restricted user's company scope."""
-    tenant_id = principal.tenant_id
-    found: list[tuple[Company, Establishment]] = []
-    for item in declarations:
-        siren, nic = item.siren, item.nic
-        if not (siren and nic and item.nature and item.type and item.month):
-            continue
-        establishment = tenants_repository.get_establishment_by_siret(
-            session, tenant_id=tenant_id, siret=siren + nic
-        )
-        if establishment is None:
-            company = tenants_repository.get_company_by_siren(
-                session, tenant_id=tenant_id, siren=siren
-            )
-            if company is None:
-                raise ForeignEstablishment(
-                    f"SIREN {siren} is not a company registered for this tenant",
-                    siren=siren,
-                    siret=siren + nic,
-                )
-            raise ForeignEstablishment(
-                f"SIRET {siren + nic} is not an establishment registered for company {siren}",
-                siren=siren,
-                siret=siren + nic,
-            )
-        company = tenants_repository.get_company(
-            session, tenant_id=tenant_id, company_id=establishment.company_id
-        )
-        assert company is not None  # an establishment always belongs to a company
-        if not principal.may_see(company.id):
-            raise ForeignEstablishment(
-                f"SIREN {siren} is not among the companies this user may file for",
-                siren=siren,
-                siret=siren + nic,
-            )
-        found.append((company, establishment))
-    first = next(
-        (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None
-    )
-    if first is None or not found:
-        raise UnidentifiableDeclaration(
-            "no declaration with a readable nature, type, month, SIREN and NIC was found in the "
-            "file: it cannot be filed for any company",
-            anomalies=anomalies[:20],
-        )
-    company, establishment = found[0]
-    identified = _Identified(
-        nature=first.nature,
-        type=first.type,
-        month=first.month,
-        individuals=first.individuals,
-        event_date=first.event_date,
-        order_number=first.order_number,
-        replaced_id=first.replaced_id,
-    )
-    return company, establishment, identified
-
-
 def to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
@@ -519,58 +440,6 @@ def _deadlines_for(
         # A signalement without a readable event date (its own anomaly says why): no deadline.
         return None, None
     return to_utc(computed.deadline), to_utc(computed.cutoff)
-
-
-# --- quota ---------------------------------------------------------------------------------------
-
-
-def payslips_counted(declarations: Iterable[tuple[uuid.UUID, str, str, int]]) -> int:
-    """Payslips of a year from (establishment, month, type, individuals), oldest first.
-
-    An annule-et-remplace (types 03 and 05) replaces what the establishment declared for that
-    month; any other type adds to it.
-    """
-    per_month: dict[tuple[uuid.UUID, str], int] = {}
-    for establishment_id, month, type_, individuals in declarations:
-        key = (establishment_id, month)
-        per_month[key] = individuals + (0 if type_ in REPLACING_TYPES else per_month.get(key, 0))
-    return sum(per_month.values())
-
-
-def _check_quota(
-    session: Session,
-    *,
-    company: Company,
-    establishment: Establishment,
-    nature: str,
-    type_: str,
-    month: str,
-    individuals: int,
-) -> None:
-    if nature != "01":
-        return
-    tenant = tenants_service.get_tenant_or_raise(session, tenant_id=company.tenant_id)
-    limit = tenants_service.payslip_limit(session, tenant=tenant)
-    if limit is None:
-        return
-    year = int(month[:4])
-    rows = [
-        (d.establishment_id, d.month, d.type, d.individuals)
-        for d in repository.list_monthly_for_year(session, company_id=company.id, year=year)
-    ]
-    used = payslips_counted(rows)
-    after = payslips_counted([*rows, (establishment.id, month, type_, individuals)])
-    if after > limit:
-        raise QuotaExceeded(
-            f"company {company.siren} would reach {after} payslips in {year}, over the limit of "
-            f"{limit} per company per year of the {tenant.offering} offering; ask the operator "
-            "to raise the tenant's limit",
-            siren=company.siren,
-            year=year,
-            limit=limit,
-            used=used,
-            requested=individuals,
-        )
 
 
 # --- the transmission order (mandate) ------------------------------------------------------------

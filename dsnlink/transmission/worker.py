@@ -44,6 +44,7 @@ from dsnlink.transmission.context import (
 )
 from dsnlink.transmission.inbox import poll_returns
 from dsnlink.transmission.protocol import transmit_step
+from dsnlink.webhooks import dispatcher as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +220,9 @@ class TransmissionWorker:
                 ran = 0
             self.poll_returns_if_due()
             self.beat_if_due()
+            ran += webhooks.dispatch(
+                self.context.sessions, clock=self.context.clock, keyring=self.context.keyring
+            )
             if not ran:
                 stop.wait(idle)
 
@@ -228,6 +232,9 @@ class TransmissionWorker:
         while time.monotonic() < deadline:
             self.run_once()
             self.poll_returns_if_due()
+            webhooks.dispatch(
+                self.context.sessions, clock=self.context.clock, keyring=self.context.keyring
+            )
             if not self._pending():
                 return True
             time.sleep(idle)

@@ -42,12 +42,16 @@ class WebhookEndpoint(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
-    """One event for one endpoint: the queue row the sender claims, retries and finishes."""
+    """One event for one endpoint: the queue row the sender claims, retries and finishes.
+
+    `payload` carries no personal data: identifiers, statuses and labels only."""
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (
         # Fan-out is idempotent: one delivery per endpoint and timeline event.
-        sa.UniqueConstraint("endpoint_id", "source_event_id", name="uq_webhook_delivery_source"),
+        sa.UniqueConstraint(
+            "endpoint_id", "source_event_id", "event_type", name="uq_webhook_delivery_source"
+        ),
         sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
     )
 

@@ -153,7 +153,9 @@ def upgrade() -> None:
         sa.Column("lease_until", UTC_TS, nullable=True),
         sa.Column("created_at", UTC_TS, nullable=False),
         sa.Column("finished_at", UTC_TS, nullable=True),
-        sa.UniqueConstraint("endpoint_id", "source_event_id", name="uq_webhook_delivery_source"),
+        sa.UniqueConstraint(
+            "endpoint_id", "source_event_id", "event_type", name="uq_webhook_delivery_source"
+        ),
     )
     op.create_index("ix_webhook_delivery_endpoint_id", "webhook_delivery", ["endpoint_id"])
     op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["status", "next_attempt_at"])

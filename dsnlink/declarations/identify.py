@@ -1,0 +1,91 @@
+"""Which of the tenant's companies and establishments a DSN file is about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from dsnlink.declarations.errors import ForeignEstablishment, UnidentifiableDeclaration
+from dsnlink.tenants import repository as tenants_repository
+from dsnlink.tenants.models import Company, Establishment
+from dsnlink.tenants.schemas import Principal
+
+
+@dataclass(frozen=True)
+class Identified:
+    nature: str
+    type: str
+    month: str
+    individuals: int
+    event_date: str | None = None
+    order_number: str | None = None
+    replaced_id: str | None = None
+
+
+def identify(
+    session: Session,
+    *,
+    principal: Principal,
+    declarations: Sequence[Any],
+    anomalies: list[dict[str, Any]],
+) -> tuple[Company, Establishment, Identified]:
+    """The tenant's company and establishment the file is about; every S20 block must be ours,
+    and inside a restricted user's company scope."""
+    tenant_id = principal.tenant_id
+    found: list[tuple[Company, Establishment]] = []
+    for item in declarations:
+        siren, nic = item.siren, item.nic
+        if not (siren and nic and item.nature and item.type and item.month):
+            continue
+        establishment = tenants_repository.get_establishment_by_siret(
+            session, tenant_id=tenant_id, siret=siren + nic
+        )
+        if establishment is None:
+            company = tenants_repository.get_company_by_siren(
+                session, tenant_id=tenant_id, siren=siren
+            )
+            if company is None:
+                raise ForeignEstablishment(
+                    f"SIREN {siren} is not a company registered for this tenant",
+                    siren=siren,
+                    siret=siren + nic,
+                )
+            raise ForeignEstablishment(
+                f"SIRET {siren + nic} is not an establishment registered for company {siren}",
+                siren=siren,
+                siret=siren + nic,
+            )
+        company = tenants_repository.get_company(
+            session, tenant_id=tenant_id, company_id=establishment.company_id
+        )
+        assert company is not None  # an establishment always belongs to a company
+        if not principal.may_see(company.id):
+            raise ForeignEstablishment(
+                f"SIREN {siren} is not among the companies this user may file for",
+                siren=siren,
+                siret=siren + nic,
+            )
+        found.append((company, establishment))
+    first = next(
+        (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None
+    )
+    if first is None or not found:
+        raise UnidentifiableDeclaration(
+            "no declaration with a readable nature, type, month, SIREN and NIC was found in the "
+            "file: it cannot be filed for any company",
+            anomalies=anomalies[:20],
+        )
+    company, establishment = found[0]
+    identified = Identified(
+        nature=first.nature,
+        type=first.type,
+        month=first.month,
+        individuals=first.individuals,
+        event_date=first.event_date,
+        order_number=first.order_number,
+        replaced_id=first.replaced_id,
+    )
+    return company, establishment, identified
