@@ -55,9 +55,15 @@ class Gateway:
 
     http: httpx.AsyncClient
     headers: dict[str, str]
+    uploads: int = 0
 
     async def upload(self, seed: int, *, transmit: bool = True, employees: int = 2) -> str:
-        body = sample_bytes(employees=employees, month=MONTH, seed=seed, siren=SIREN, nic=NIC)
+        # One normal declaration per month and establishment: each upload files an earlier month.
+        year, month = divmod(int(MONTH[:4]) * 12 + int(MONTH[5:]) - 1 - self.uploads, 12)
+        self.uploads += 1
+        body = sample_bytes(
+            employees=employees, month=f"{year}-{month + 1:02d}", seed=seed, siren=SIREN, nic=NIC
+        )
         response = await self.http.post(
             "/v1/declarations",
             params={"transmit": str(transmit).lower(), "accept_late": "true"},
