@@ -259,14 +259,14 @@ def _demo_declaration(api: httpx.Client, *, employees: int) -> dict[str, Any]:
                 "establishments": [{"nic": DEMO_NIC, "name": "Siège"}],
             },
         ).raise_for_status()
-    month = date.today().strftime("%Y-%m")
+    month = _unfiled_month(api)
     seed = int(time.time())  # a new file each run: identical bytes would be refused as duplicate
     body = sample_bytes(
         employees=employees, month=month, seed=seed, siren=DEMO_SIREN, nic=DEMO_NIC
     )
     response = api.post(
         "/v1/declarations",
-        params={"transmit": "true", "filename": f"demo-{month}.dsn"},
+        params={"transmit": "true", "filename": f"demo-{month}.dsn", "accept_late": "true"},
         content=body,
         headers={"Content-Type": "application/octet-stream"},
     )
@@ -274,6 +274,22 @@ def _demo_declaration(api: httpx.Client, *, employees: int) -> dict[str, Any]:
         raise UnavailableError(f"the demo upload was refused: {response.text}")
     result: dict[str, Any] = response.json()
     return result
+
+
+def _unfiled_month(api: httpx.Client) -> str:
+    """This month, or the latest earlier one the demo establishment has not filed yet (a month
+    takes one normal declaration; each run of the demo files a new one)."""
+    today = date.today()
+    for back in range(36):
+        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+        candidate = f"{year}-{month + 1:02d}"
+        filed = api.get(
+            "/v1/declarations",
+            params={"siret": DEMO_SIREN + DEMO_NIC, "month": candidate, "type": "01"},
+        ).raise_for_status()
+        if filed.json()["total"] == 0:
+            return candidate
+    raise UnavailableError("the demo establishment has filed every month of the last 3 years")
 
 
 def _paris(moment: str | None) -> str:
