@@ -246,6 +246,21 @@ def read_receipt(
     return tracking.read_receipt(session, principal=principal, declaration_id=declaration_id)
 
 
+@router.get(
+    "/declarations/{declaration_id}/deposit-receipt",
+    summary="The signed deposit receipt: the deposit point holds the file (idflux, time)",
+    description="Available once the deposit point holds the file (404 `not-deposited` before). "
+    "Verify it like the intake receipt; its `sha256` is the intake receipt's.",
+    responses=responses(404),
+)
+def read_deposit_receipt(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> ReceiptRead:
+    return transmission_views.read_deposit_receipt(
+        session, principal=principal, declaration_id=declaration_id, signer=runtime.signer
+    )
+
+
 @router.get("/receipts/public-key", summary="The public key verifying receipts (no auth)")
 def receipt_public_key(runtime: RuntimeDep) -> PublicKeyRead:
     return tracking.receipt_public_key(runtime.signer)

@@ -10,6 +10,8 @@ InputError
 └── ValidationFailed
     ├── UnidentifiableDeclaration   no SIREN/SIRET could be read: the file cannot be filed anywhere
     └── DeclarationRejected         the norm controls refused it: it can never be transmitted
+NotFoundError
+└── NotDeposited                 no deposit receipt: the deposit point does not hold the file yet
 ForbiddenError
 └── ForeignEstablishment         the file's SIREN or SIRET is not one of the tenant's
 ConflictError
@@ -35,6 +37,7 @@ from dsnlink.errors import (
     ForbiddenError,
     InputError,
     LimitExceeded,
+    NotFoundError,
     UnreadableInputError,
     ValidationFailed,
 )
@@ -110,3 +113,7 @@ class NotCancellable(ConflictError):
 
 class ReplacementTooLate(DeadlineError):
     code = "replacement-too-late"
+
+
+class NotDeposited(NotFoundError):
+    code = "not-deposited"

@@ -81,6 +81,26 @@ def receipt_payload(
     }
 
 
+def deposit_receipt_payload(
+    declaration: Declaration, *, idflux: str, deposited_at: datetime, siren: str, nic: str
+) -> dict[str, Any]:
+    """What a deposit receipt signs: the file (its sha256, as in the intake receipt) is held by
+    the deposit point under `idflux` since `deposited_at`."""
+    return {
+        "kind": "deposit",
+        "version": 1,
+        "declaration_id": str(declaration.id),
+        "sha256": declaration.sha256,
+        "idflux": idflux,
+        "deposited_at": deposited_at.astimezone(UTC).isoformat(),
+        "siren": siren,
+        "nic": nic,
+        "month": declaration.month,
+        "nature": declaration.nature,
+        "type": declaration.type,
+    }
+
+
 def intake_status(declaration: Declaration) -> DeclarationStatus:
     """The status a declaration had when intake ended: rejected by the norm, or validated."""
     if declaration.status == DeclarationStatus.REJECTED:

@@ -12,11 +12,14 @@ from sqlmodel import Session
 
 from dsnlink.declarations import repository as declarations_repository
 from dsnlink.declarations import tracking
+from dsnlink.declarations.errors import NotDeposited
 from dsnlink.declarations.models import DeclarationStatus
-from dsnlink.declarations.schemas import DeclarationRead, EventRead
+from dsnlink.declarations.schemas import DeclarationRead, EventRead, ReceiptRead
 from dsnlink.errors import NotFoundError
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
+from dsnlink.security.receipts import ReceiptSigner
+from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import repository
 from dsnlink.transmission.inbox import transcodification
@@ -190,3 +193,37 @@ def get_return_xml(
             return_id=return_id,
         )
     return keyring.decrypt(row.xml_sealed).decode("utf-8", errors="replace")
+
+
+# --- the deposit receipt (integration API, issue 14) ----------------------------------------------
+
+
+def read_deposit_receipt(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, signer: ReceiptSigner
+) -> ReceiptRead:
+    """The signed proof that the deposit point holds the declaration's file: its idflux and the
+    deposit time, from `deposited_flow` (Ed25519 is deterministic: the same proof every time)."""
+    declaration = tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    flow = repository.flow_of(session, declaration.id)
+    if flow is None:
+        raise NotDeposited(
+            f"declaration {declaration.id} is {declaration.status}: the deposit point does not "
+            "hold it yet, so there is no deposit receipt",
+            declaration_id=str(declaration.id),
+            current_status=declaration.status,
+        )
+    company = session.get(Company, declaration.company_id)
+    establishment = session.get(Establishment, declaration.establishment_id)
+    assert company is not None and establishment is not None
+    signed = signer.sign(
+        tracking.deposit_receipt_payload(
+            declaration,
+            idflux=flow.idflux,
+            deposited_at=flow.deposited_at,
+            siren=company.siren,
+            nic=establishment.nic,
+        )
+    )
+    return ReceiptRead(payload=signed.payload, signature=signed.signature, key_id=signed.key_id)
