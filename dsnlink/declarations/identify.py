@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from dsnlink.declarations.errors import ForeignEstablishment, UnidentifiableDeclaration
 from dsnlink.tenants import repository as tenants_repository
+from dsnlink.tenants.companies import check_siren, check_siret
 from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 
@@ -44,19 +45,29 @@ def identify(
             session, tenant_id=tenant_id, siret=siren + nic
         )
         if establishment is None:
+            # A wrong key is a typing error in the file, not an unknown company: say so.
+            check_siren(siren)
+            check_siret(siren + nic)
             company = tenants_repository.get_company_by_siren(
                 session, tenant_id=tenant_id, siren=siren
             )
             if company is None:
                 raise ForeignEstablishment(
-                    f"SIREN {siren} is not a company registered for this tenant",
+                    f"SIREN {siren} is not a company registered for this tenant: register it "
+                    "with POST /v1/companies",
                     siren=siren,
                     siret=siren + nic,
+                    nic=nic,
+                    missing="company",
                 )
             raise ForeignEstablishment(
-                f"SIRET {siren + nic} is not an establishment registered for company {siren}",
+                f"SIRET {siren + nic} is not an establishment registered for company {siren}: "
+                f"add NIC {nic} with PATCH /v1/companies/{company.id}",
                 siren=siren,
                 siret=siren + nic,
+                nic=nic,
+                company_id=str(company.id),
+                missing="establishment",
             )
         company = tenants_repository.get_company(
             session, tenant_id=tenant_id, company_id=establishment.company_id
@@ -67,6 +78,8 @@ def identify(
                 f"SIREN {siren} is not among the companies this user may file for",
                 siren=siren,
                 siret=siren + nic,
+                nic=nic,
+                missing="scope",
             )
         found.append((company, establishment))
     first = next(
