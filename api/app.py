@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
-from api import errors, middleware
+from api import docs, errors, middleware
 from api.dashboard import install as install_dashboard
 from api.deps import Runtime
 from api.maintenance import MaintenanceGuard
@@ -61,9 +61,13 @@ def create_app(
         title="dsnlink",
         version=__version__,
         description=DESCRIPTION,
-        responses=errors.responses(401, 422, 500),
+        # Any route may answer 429 (rate limit) and 503 (maintenance, a dependency down).
+        responses=errors.responses(401, 422, 429, 500, 503),
         dependencies=[Depends(middleware.bind_path_ids)],
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.runtime = runtime
     errors.install(app)
     for module in (tenant, users, companies, declarants, declarations, returns):
