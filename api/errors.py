@@ -18,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problem_texts import texts, wants_english
@@ -149,6 +150,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _concurrent_change(request: Request, exc: Exception) -> JSONResponse:
+    """A row changed or vanished under a request (a concurrent deletion): retrying decides."""
+    return problem_response(
+        409,
+        "concurrent-change",
+        "what this request changes was changed or removed by another request at the same "
+        "moment; read it again before retrying",
+        english=_english(request),
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(
@@ -167,6 +179,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DsnlinkError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StaleDataError, _concurrent_change)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -259,6 +259,12 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Cette méthode HTTP n'est pas permise sur cette adresse.",
         "Cette méthode HTTP n'est pas permise sur cette adresse.",
     ),
+    "concurrent-change": (
+        "Modification concurrente",
+        "Une autre requête a modifié ou supprimé la même chose au même moment : relisez "
+        "l'état avant de réessayer.",
+        "Une autre requête a modifié ou supprimé la même chose au même moment.",
+    ),
     "internal-error": (
         "Erreur interne",
         "Une erreur inattendue s'est produite ; elle a été journalisée.",

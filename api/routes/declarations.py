@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
+from starlette.background import BackgroundTask
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep, reject_unknown_parameters
 from api.errors import responses
-from dsnlink.declarations import monthly, service, tracking
+from dsnlink.declarations import lifecycle, monthly, service, tracking
 from dsnlink.declarations.errors import UnsupportedUpload, UploadTooLarge
 from dsnlink.declarations.idempotency import StoredAnswer
 from dsnlink.declarations.models import DeclarationStatus
@@ -258,6 +259,67 @@ def read_deposit_receipt(
 ) -> ReceiptRead:
     return transmission_views.read_deposit_receipt(
         session, principal=principal, declaration_id=declaration_id, signer=runtime.signer
+    )
+
+
+@router.delete(
+    "/declarations/{declaration_id}",
+    status_code=204,
+    summary="Delete a declaration that was validated (or rejected) and never ordered",
+    description="Nothing left the gateway: the declaration, its timeline and its encrypted file "
+    "are removed (the deletion is audited). 409 `not-cancellable` once its transmission was "
+    "ordered.",
+    responses=responses(404, 409),
+)
+def delete_declaration(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    deleted = lifecycle.delete_declaration(
+        session,
+        principal=principal,
+        declaration_id=declaration_id,
+        blobs=runtime.blobs,
+        clock=runtime.clock,
+    )
+    # The file goes once the deletion is committed (the response is sent after the commit).
+    return Response(
+        status_code=204,
+        background=BackgroundTask(deleted.blob.unlink, missing_ok=True),
+    )
+
+
+@router.get(
+    "/declarations/{declaration_id}/file",
+    summary="Download the original file as received (decompressed); the download is audited",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "description": "the DSN file",
+        },
+        **responses(404),
+    },
+)
+def download_file(
+    declaration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    original = lifecycle.download_original(
+        session,
+        principal=principal,
+        declaration_id=declaration_id,
+        blobs=runtime.blobs,
+        clock=runtime.clock,
+    )
+    safe = "".join(c for c in original.filename if c.isalnum() or c in "._-") or "declaration.dsn"
+    return StreamingResponse(
+        original.chunks,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe}"',
+            "Content-Length": str(original.size),
+        },
     )
 
 

@@ -147,3 +147,17 @@ class IdempotencyKey(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class DeclarationAccess(SQLModel, table=True):
+    """Who downloaded or deleted a declaration's file, and when (kept after a deletion)."""
+
+    __tablename__ = "declaration_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", index=True)
+    declaration_id: uuid.UUID = Field(index=True, description="no foreign key: outlives it")
+    action: str = Field(max_length=16, description="download or delete")
+    at: datetime = Field(sa_type=UTCDateTime)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")

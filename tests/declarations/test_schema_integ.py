@@ -9,7 +9,14 @@ from sqlalchemy.engine import Engine
 from dsnlink import models
 
 INTEG_TABLES = frozenset(
-    {"idempotency_key", "webhook_endpoint", "webhook_delivery", "webhook_attempt", "webhook_cursor"}
+    {
+        "idempotency_key",
+        "webhook_endpoint",
+        "webhook_delivery",
+        "webhook_attempt",
+        "webhook_cursor",
+        "declaration_access",
+    }
 )
 
 

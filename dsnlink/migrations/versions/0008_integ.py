@@ -1,5 +1,6 @@
 """integration API: idempotency keys, normalised content hash, business key, status_changed_at,
-webhooks (endpoints, deliveries, attempts, cursor), API key expiry and scopes
+webhooks (endpoints, deliveries, attempts, cursor), API key expiry and scopes, the audit of
+downloads and deletions of declaration files
 
 Existing declarations keep their byte hash as content hash (their line endings were never
 normalised), get `status_changed_at` from their last timeline event, and the business key of a
@@ -172,6 +173,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_attempt_delivery_id", "webhook_attempt", ["delivery_id"])
     op.create_table(
+        "declaration_access",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenant.id"), nullable=False),
+        sa.Column("declaration_id", sa.Uuid(), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("at", UTC_TS, nullable=False),
+        sa.Column("user_id", sa.Uuid(), sa.ForeignKey("app_user.id"), nullable=True),
+        sa.Column("api_key_id", sa.Uuid(), sa.ForeignKey("api_key.id"), nullable=True),
+    )
+    op.create_index("ix_declaration_access_tenant_id", "declaration_access", ["tenant_id"])
+    op.create_index(
+        "ix_declaration_access_declaration_id", "declaration_access", ["declaration_id"]
+    )
+    op.create_table(
         "webhook_cursor",
         sa.Column("name", sa.String(32), primary_key=True),
         sa.Column("last_event_id", sa.BigInteger(), nullable=False),
@@ -180,6 +195,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("webhook_cursor")
+    op.drop_index("ix_declaration_access_declaration_id", table_name="declaration_access")
+    op.drop_index("ix_declaration_access_tenant_id", table_name="declaration_access")
+    op.drop_table("declaration_access")
     op.drop_index("ix_webhook_attempt_delivery_id", table_name="webhook_attempt")
     op.drop_table("webhook_attempt")
     op.drop_index("ix_webhook_delivery_due", table_name="webhook_delivery")
