@@ -21,7 +21,8 @@ from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.schemas import Principal
+from dsnlink.tenants.errors import ScopeRequired
+from dsnlink.tenants.schemas import Principal, Scope
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,27 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 bearer = HTTPBearer(auto_error=False, description="a DSN Link API key: dsnl_<prefix>_<secret>")
 
 
+def required_scope(method: str, path: str) -> Scope:
+    """The API key scope a request needs: reading is `read`; posting or deleting a declaration
+    is `upload`; ordering a transmission is `transmit`; any other write is `admin`."""
+    if method in {"GET", "HEAD", "OPTIONS"}:
+        return Scope.READ
+    if method == "POST" and path.endswith("/transmit"):
+        return Scope.TRANSMIT
+    if (method == "POST" and path.rstrip("/") == "/v1/declarations") or (
+        method == "DELETE" and path.startswith("/v1/declarations/")
+    ):
+        return Scope.UPLOAD
+    return Scope.ADMIN
+
+
 def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Who calls; the key's last use is recorded in its own short transaction."""
+    """Who calls, if the key's scopes allow this request; the key's last use is recorded in
+    its own short transaction."""
     with db.unit_of_work(runtime.sessions) as session:
         principal = tenants_service.authenticate(
             session,
@@ -80,6 +97,14 @@ def get_principal(
             clock=runtime.clock,
         )
     bind_log_fields(tenant_id=principal.tenant_id, user_id=principal.user_id)
+    needed = required_scope(request.method, request.url.path)
+    if not principal.may(needed):
+        raise ScopeRequired(
+            f"this API key lacks the {needed} scope this request needs (it has: "
+            f"{', '.join(sorted(principal.scopes or ())) or 'none'})",
+            required_scope=str(needed),
+            scopes=sorted(principal.scopes or ()),
+        )
     return principal
 
 

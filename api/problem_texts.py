@@ -203,6 +203,12 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Le compte doit garder au moins un administrateur (et une clé d'administration).",
         "Le compte doit garder au moins un administrateur.",
     ),
+    "last-admin-key": (
+        "Dernière clé d'administration",
+        "La clé d'API {api_key_id} est la dernière clé d'administration du compte : créez "
+        "d'abord une autre clé avec le droit « admin », puis révoquez celle-ci.",
+        "C'est la dernière clé d'administration du compte : créez-en une autre d'abord.",
+    ),
     "already-exists": (
         "Existe déjà",
         "Cet élément existe déjà pour ce compte.",

@@ -56,6 +56,8 @@ def create_api_key(
         user_id=body.user_id,
         secret=runtime.settings.secret_key,
         clock=runtime.clock,
+        scopes=[str(scope) for scope in body.scopes] if body.scopes is not None else None,
+        expires_at=body.expires_at,
     )
     return ApiKeyCreated(
         **ApiKeyRead.model_validate(key, from_attributes=True).model_dump(), key=plaintext

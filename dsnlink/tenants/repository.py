@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from dsnlink.tenants.models import (
@@ -200,3 +201,9 @@ def all_declarants(session: Session) -> Sequence[Declarant]:
 
 def get_tenant_limit(session: Session, *, tenant_id: uuid.UUID, name: str) -> TenantLimit | None:
     return session.get(TenantLimit, (tenant_id, name))
+
+
+def lock_tenant(session: Session, *, tenant_id: uuid.UUID) -> None:
+    """Hold the tenant's row until the transaction ends (a no-op write: a row lock on
+    PostgreSQL, the write lock on SQLite), so checks across its rows are serialised."""
+    session.exec(sa.update(Tenant).where(col(Tenant.id) == tenant_id).values(name=Tenant.name))

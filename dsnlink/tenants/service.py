@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -24,6 +26,7 @@ from dsnlink.tenants.errors import (
     CompanyScopeForAdministrator,
     ExternalAdministratorExists,
     LastAdministrator,
+    LastAdminKey,
     TenantNotActivated,
     TooManySignInAttempts,
 )
@@ -166,12 +169,22 @@ def authenticate(session: Session, *, raw_key: str | None, secret: str, clock: C
         raise AuthenticationRequired("unknown API key")
     if key.revoked_at is not None:
         raise AuthenticationRequired("this API key has been revoked", api_key_id=str(key.id))
+    now = clock.now()
+    if key.expires_at is not None and now >= key.expires_at:
+        raise AuthenticationRequired(
+            f"this API key expired at {key.expires_at.isoformat()}",
+            api_key_id=str(key.id),
+            expired_at=key.expires_at,
+        )
     user = session.get(User, key.user_id)
     if user is None or user.removed_at is not None:
         raise AuthenticationRequired("the user owning this API key was removed")
-    key.last_used_at = clock.now()
+    key.last_used_at = now
     session.add(key)
-    return _principal_of(session, user, api_key_id=key.id)
+    principal = _principal_of(session, user, api_key_id=key.id)
+    if key.scopes is None:
+        return principal
+    return dataclasses.replace(principal, scopes=frozenset(key.scopes))
 
 
 def _principal_of(session: Session, user: User, *, api_key_id: uuid.UUID | None) -> Principal:
@@ -475,10 +488,22 @@ def list_administrator_changes(
 
 
 def _issue_api_key(
-    session: Session, *, tenant: Tenant, user: User, name: str, secret: str, clock: Clock
+    session: Session,
+    *,
+    tenant: Tenant,
+    user: User,
+    name: str,
+    secret: str,
+    clock: Clock,
+    scopes: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     new = apikeys.generate_key(secret=secret)
     now = clock.now()
+    if expires_at is not None and expires_at <= now:
+        raise InputError(
+            "an API key must expire in the future", field="expires_at", expires_at=expires_at
+        )
     key = ApiKey(
         tenant_id=tenant.id,
         user_id=user.id,
@@ -486,6 +511,8 @@ def _issue_api_key(
         prefix=new.prefix,
         key_hash=new.hash,
         created_at=now,
+        scopes=sorted(set(scopes)) if scopes is not None else None,
+        expires_at=expires_at,
     )
     session.add(key)
     if tenant.activated_at is None:
@@ -504,8 +531,11 @@ def create_api_key(
     user_id: uuid.UUID | None,
     secret: str,
     clock: Clock,
+    scopes: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key (returned once in clear) acting as `user_id`, by default the caller."""
+    """A new key (returned once in clear) acting as `user_id`, by default the caller, with
+    optional scopes (default: all) and expiry (default: never)."""
     require_admin(principal)
     owner = repository.get_user(
         session, tenant_id=principal.tenant_id, user_id=user_id or principal.user_id
@@ -513,7 +543,16 @@ def create_api_key(
     if owner is None or owner.removed_at is not None:
         raise NotFoundError(f"no user {user_id}", user_id=str(user_id))
     tenant = get_tenant_or_raise(session, tenant_id=principal.tenant_id)
-    return _issue_api_key(session, tenant=tenant, user=owner, name=name, secret=secret, clock=clock)
+    return _issue_api_key(
+        session,
+        tenant=tenant,
+        user=owner,
+        name=name,
+        secret=secret,
+        clock=clock,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
 
 
 def list_api_keys(session: Session, *, principal: Principal) -> Sequence[ApiKey]:
@@ -525,12 +564,72 @@ def revoke_api_key(
     session: Session, *, principal: Principal, key_id: uuid.UUID, clock: Clock
 ) -> ApiKey:
     require_admin(principal)
+    # Serialise the tenant's revocations: two at once must not both pass the last-key check.
+    repository.lock_tenant(session, tenant_id=principal.tenant_id)
     key = repository.get_api_key(session, tenant_id=principal.tenant_id, key_id=key_id)
     if key is None:
         raise NotFoundError(f"no API key {key_id}", api_key_id=str(key_id))
+    session.refresh(key)
     if key.revoked_at is not None:
         raise ApiKeyRevoked(f"API key {key_id} is already revoked", api_key_id=str(key_id))
-    key.revoked_at = clock.now()
+    now = clock.now()
+    if _is_admin_key(session, key, now=now) and not any(
+        other.id != key.id and _is_admin_key(session, other, now=now)
+        for other in repository.list_api_keys(session, tenant_id=principal.tenant_id)
+    ):
+        raise LastAdminKey(
+            f"API key {key_id} is the tenant's last administration key: create another key with "
+            "the admin scope before revoking this one",
+            api_key_id=str(key_id),
+        )
+    key.revoked_at = now
     session.add(key)
     session.flush()
     return key
+
+
+def _is_admin_key(session: Session, key: ApiKey, *, now: datetime) -> bool:
+    """A live key that can administer the tenant: admin scope, owned by a present admin."""
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        return False
+    if key.scopes is not None and "admin" not in key.scopes:
+        return False
+    owner = session.get(User, key.user_id)
+    return owner is not None and owner.removed_at is None and Role(owner.role).is_admin
+
+
+def issue_api_key(
+    session: Session,
+    *,
+    tenant_reference: str,
+    email: str | None,
+    name: str,
+    scopes: Sequence[str] | None,
+    expires_at: datetime | None,
+    secret: str,
+    clock: Clock,
+) -> tuple[ApiKey, str]:
+    """The operator's `dsnlink tenant issue-key`: a key for a tenant's user (by default its
+    oldest present administrator)."""
+    tenant = get_tenant_by_reference_or_raise(session, reference=tenant_reference)
+    users = list(repository.list_active_users(session, tenant_id=tenant.id))
+    if email is not None:
+        chosen = [u for u in users if u.email == email.strip().lower()]
+    else:
+        chosen = [u for u in users if Role(u.role).is_admin]
+    if not chosen:
+        raise NotFoundError(
+            f"no user {email} in tenant {tenant.name}" if email else f"tenant {tenant.name} has "
+            "no administrator",
+            email=email,
+        )
+    return _issue_api_key(
+        session,
+        tenant=tenant,
+        user=chosen[0],
+        name=name,
+        secret=secret,
+        clock=clock,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
