@@ -16,6 +16,7 @@ from api.routes import (
     health,
     metrics,
     returns,
+    returns_list,
     sla,
     status,
     support,
@@ -75,6 +76,7 @@ def create_app(
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")
     app.include_router(webhooks.router, prefix="/v1")
+    app.include_router(returns_list.router, prefix="/v1")
     app.include_router(status.router)
     install_dashboard(app)
     app.include_router(health.router)

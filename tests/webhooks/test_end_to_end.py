@@ -101,3 +101,48 @@ async def test_upload_webhook_and_both_receipts(
     assert not verify_receipt({**payload, "idflux": "other"}, deposit.json()["signature"], public)
     detail = await gateway.detail(declaration_id)
     assert payload["idflux"] == detail["transmission"]["idflux"]
+
+
+async def test_returns_are_listed_across_declarations(
+    gateway: Gateway, wsettings: Settings, db_engine: Engine
+) -> None:
+    first = await gateway.upload(seed=51)
+    second = await gateway.upload(seed=52)
+    worker = fast_worker(wsettings, db_engine, CLOCK)
+    items: list[dict[str, object]] = []
+    try:
+        assert await asyncio.to_thread(worker.drain, timeout=20)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            await asyncio.to_thread(worker.poll_returns_if_due)
+            page = await gateway.http.get("/v1/returns", headers=gateway.headers)
+            assert page.status_code == 200, page.text
+            items = page.json()["items"]
+            if {i["declaration_id"] for i in items} == {first, second}:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        worker.context.client.close()
+    assert {i["declaration_id"] for i in items} == {first, second}
+    only_first = await gateway.http.get(
+        "/v1/returns", headers=gateway.headers, params={"declaration_id": first}
+    )
+    assert {i["declaration_id"] for i in only_first.json()["items"]} == {first}
+    nature = str(items[0]["nature"])
+    by_nature = await gateway.http.get(
+        "/v1/returns", headers=gateway.headers, params={"nature": nature}
+    )
+    assert by_nature.json()["items"] and all(
+        i["nature"] == nature for i in by_nature.json()["items"]
+    )
+    paged = await gateway.http.get("/v1/returns", headers=gateway.headers, params={"limit": 1})
+    following = await gateway.http.get(
+        "/v1/returns",
+        headers=gateway.headers,
+        params={"limit": 1, "cursor": paged.json()["next_cursor"]},
+    )
+    assert following.json()["items"][0] != paged.json()["items"][0]
+    xml = await gateway.http.get(str(items[0]["url"]), headers=gateway.headers)
+    assert xml.status_code == 200
+    unknown = await gateway.http.get("/v1/returns", headers=gateway.headers, params={"idflux": "x"})
+    assert unknown.status_code == 422
