@@ -8,11 +8,13 @@ from sqlalchemy.engine import Engine
 from api import docs, errors, middleware
 from api.dashboard import install as install_dashboard
 from api.deps import Runtime
+from api.dev_clock import SandboxClock
 from api.maintenance import MaintenanceGuard
 from api.routes import (
     companies,
     declarants,
     declarations,
+    dev_clock,
     health,
     metrics,
     returns,
@@ -53,7 +55,10 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=db.session_factory(engine),
-        clock=clock or SystemClock(),
+        # In development and demo the clock can be set (POST /_dev/clock); never in production.
+        clock=SandboxClock(clock or SystemClock())
+        if settings.is_development
+        else (clock or SystemClock()),
         keyring=keyring,
         blobs=BlobStore(settings.data_dir / "blobs", keyring),
         signer=signer_from_settings(settings),
@@ -77,6 +82,7 @@ def create_app(
         app.include_router(module.router, prefix="/v1")
     app.include_router(webhooks.router, prefix="/v1")
     app.include_router(returns_list.router, prefix="/v1")
+    app.include_router(dev_clock.router)
     app.include_router(status.router)
     install_dashboard(app)
     app.include_router(health.router)
