@@ -198,11 +198,6 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Cette clé d'API a été révoquée.",
         "Cette clé d'API a été révoquée.",
     ),
-    "last-administrator": (
-        "Dernier administrateur",
-        "Le compte doit garder au moins un administrateur (et une clé d'administration).",
-        "Le compte doit garder au moins un administrateur.",
-    ),
     "last-admin-key": (
         "Dernière clé d'administration",
         "La clé d'API {api_key_id} est la dernière clé d'administration du compte : créez "
@@ -224,6 +219,105 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Webhook introuvable",
         "Aucun webhook {webhook_id} pour ce compte.",
         "Ce webhook n'existe pas pour ce compte.",
+    ),
+    "weak-password": (
+        "Mot de passe refusé",
+        "Le mot de passe est trop court ou trop long (12 caractères au moins).",
+        "Le mot de passe est trop court ou trop long.",
+    ),
+    "too-many-sign-in-attempts": (
+        "Trop de tentatives de connexion",
+        "Trop de tentatives de connexion : réessayez dans {retry_after} s.",
+        "Trop de tentatives de connexion : réessayez dans un moment.",
+    ),
+    "company-scope-for-administrator": (
+        "Périmètre réservé aux utilisateurs",
+        "Les administrateurs voient toutes les entreprises : seuls les utilisateurs de rôle "
+        "« user » peuvent être limités à certaines entreprises.",
+        "Seuls les utilisateurs de rôle « user » peuvent être limités à certaines entreprises.",
+    ),
+    "external-administrator-exists": (
+        "Administrateur externe déjà désigné",
+        "Un compte a au plus un administrateur externe.",
+        "Un compte a au plus un administrateur externe.",
+    ),
+    "last-administrator": (
+        "Dernier administrateur",
+        "Le dernier administrateur du compte ne peut pas être retiré : nommez-en un autre d'abord.",
+        "Le compte doit garder au moins un administrateur.",
+    ),
+    "maintenance-refused": (
+        "Maintenance refusée",
+        "Cette maintenance ne respecte pas les règles du contrat de service (durée, préavis, "
+        "fenêtre).",
+        "Cette maintenance ne respecte pas les règles du contrat de service.",
+    ),
+    "unknown-offering": (
+        "Offre inconnue",
+        "L'offre « {offering_id} » n'existe pas.",
+        "Cette offre n'existe pas.",
+    ),
+    "unknown-formula": (
+        "Formule inconnue",
+        "L'offre {offering_id} n'a pas de formule de support « {formula} ».",
+        "Cette formule de support n'existe pas pour l'offre.",
+    ),
+    "unknown-criticity": (
+        "Criticité inconnue",
+        "La criticité « {criticity} » n'existe pas pour l'offre {offering_id}.",
+        "Cette criticité n'existe pas pour l'offre.",
+    ),
+    "invalid-sample-parameter": (
+        "Paramètre d'exemple invalide",
+        "Le paramètre « {parameter} » de l'exemple n'est pas accepté (années de norme prises "
+        "en charge : 2024 à 2026).",
+        "Un paramètre de l'exemple n'est pas accepté.",
+    ),
+    "invalid-credentials": (
+        "Identifiants du déclarant invalides",
+        "Le champ « {field} » des identifiants net-entreprises du déclarant est vide ou de "
+        "mauvaise longueur.",
+        "Les identifiants net-entreprises du déclarant sont incomplets.",
+    ),
+    "invalid-input": (
+        "Saisie refusée",
+        "La valeur de « {field} » n'est pas acceptée.",
+        "Une valeur de la requête n'est pas acceptée.",
+    ),
+    "validation-failed": (
+        "Contrôle refusé",
+        "Le contenu envoyé ne passe pas les contrôles.",
+        "Le contenu envoyé ne passe pas les contrôles.",
+    ),
+    "forbidden": (
+        "Accès refusé",
+        "Vous n'avez pas le droit de faire cela.",
+        "Vous n'avez pas le droit de faire cela.",
+    ),
+    "conflict": (
+        "Conflit",
+        "La requête contredit ce qui est déjà enregistré.",
+        "La requête contredit ce qui est déjà enregistré.",
+    ),
+    "deadline": (
+        "Délai dépassé",
+        "Un délai de dépôt est dépassé pour cette déclaration.",
+        "Un délai de dépôt est dépassé pour cette déclaration.",
+    ),
+    "search-window-too-wide": (
+        "Période de recherche trop large",
+        "La période de recherche demandée au point de dépôt est trop large : réduisez-la.",
+        "La période de recherche demandée au point de dépôt est trop large : réduisez-la.",
+    ),
+    "unreadable-return": (
+        "Retour illisible",
+        "Le retour du point de dépôt ne peut pas être lu.",
+        "Le retour du point de dépôt ne peut pas être lu.",
+    ),
+    "operator-disabled": (
+        "Accès opérateur désactivé",
+        "Les points d'accès de l'opérateur sont désactivés sur cette passerelle.",
+        "Les points d'accès de l'opérateur sont désactivés sur cette passerelle.",
     ),
     # the service
     "maintenance": (

@@ -57,7 +57,7 @@ def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InputError(
             f"the Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-            header="Idempotency-Key",
+            field="Idempotency-Key",
             max_length=MAX_KEY_LENGTH,
         )
     return key
