@@ -61,6 +61,8 @@ class WebhookPolicy:
     timeout_seconds: float = 5.0
     lease: timedelta = timedelta(minutes=2)
     batch: int = 20
+    # The worker loop also transmits declarations: one pass never sends for longer than this.
+    budget_seconds: float = 10.0
 
     @property
     def max_attempts(self) -> int:
@@ -295,8 +297,14 @@ def send_due(
     if not sends:
         return 0
     client = http or httpx.Client(timeout=policy.timeout_seconds, follow_redirects=False)
+    began = time.monotonic()
+    sent = 0
     try:
         for send in sends:
+            if sent and time.monotonic() - began > policy.budget_seconds:
+                _release(sessions, sends[sent:])
+                break
+            sent += 1
             started = time.monotonic()
             status_code, error = _post(client, send, clock=clock)
             _finish(
@@ -311,7 +319,17 @@ def send_due(
     finally:
         if http is None:
             client.close()
-    return len(sends)
+    return sent
+
+
+def _release(sessions: db.SessionFactory, sends: Sequence[_Send]) -> None:
+    """Give back the leases of deliveries this pass had no time for (the next pass sends them)."""
+    with db.unit_of_work(sessions) as session:
+        for send in sends:
+            delivery = session.get(WebhookDelivery, send.delivery_id)
+            if delivery is not None:
+                delivery.lease_until = None
+                session.add(delivery)
 
 
 def run_once(

@@ -303,3 +303,20 @@ async def test_concurrent_dispatchers_deliver_each_event_once(
         pass
     ids = [r.headers["DSNLink-Event-Id"] for r in receiver.requests]
     assert len(ids) == 10 and len(set(ids)) == 10
+
+
+async def test_one_pass_keeps_to_its_time_budget(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant_a: Any,
+    receiver: Receiver,
+) -> None:
+    hook = await create(client, tenant_a, receiver.url)
+    for _ in range(3):
+        await client.post(f"/v1/webhooks/{hook['id']}/test", headers=tenant_a.headers)
+    policy = WebhookPolicy(budget_seconds=0.0)
+    assert run(app, policy) == 1  # the first is always sent; the others wait for the next pass
+    assert run(app, policy) == 1
+    assert run(app, policy) == 1
+    assert run(app, policy) == 0
+    assert len(receiver.requests) == 3
