@@ -57,9 +57,9 @@ class Declaration(SQLModel, table=True):
         sa.UniqueConstraint("tenant_id", "sha256"),
         sa.Index("ix_declaration_tenant_month", "tenant_id", "month"),
         # Identical content (line endings and compression aside) is the same file.
-        sa.UniqueConstraint("tenant_id", "content_sha256", name="uq_declaration_content"),
+        sa.Index("uq_declaration_content", "tenant_id", "content_sha256", unique=True),
         # At most one live normal monthly declaration per establishment, month and nature.
-        sa.UniqueConstraint("tenant_id", "business_key", name="uq_declaration_business_key"),
+        sa.Index("uq_declaration_business_key", "tenant_id", "business_key", unique=True),
         sa.Index("ix_declaration_tenant_changed", "tenant_id", "status_changed_at", "id"),
     )
 

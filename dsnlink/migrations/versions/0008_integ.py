@@ -49,15 +49,17 @@ declaration_event = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("declaration") as batch:
-        batch.add_column(sa.Column("content_sha256", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("order_number", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("business_key", sa.String(80), nullable=True))
-        batch.add_column(sa.Column("status_changed_at", UTC_TS, nullable=True))
-        # Receipts signed before this revision sign six fields (version 1).
-        batch.add_column(
-            sa.Column("receipt_version", sa.Integer(), nullable=False, server_default="1")
-        )
+    # Plain ALTERs and (unique) indexes: SQLite does them in place, without recreating the
+    # declaration and api_key tables that so many rows refer to.
+    op.add_column("declaration", sa.Column("content_sha256", sa.String(64), nullable=True))
+    op.add_column("declaration", sa.Column("order_number", sa.String(32), nullable=True))
+    op.add_column("declaration", sa.Column("business_key", sa.String(80), nullable=True))
+    op.add_column("declaration", sa.Column("status_changed_at", UTC_TS, nullable=True))
+    # Receipts signed before this revision sign six fields (version 1).
+    op.add_column(
+        "declaration",
+        sa.Column("receipt_version", sa.Integer(), nullable=False, server_default="1"),
+    )
     connection = op.get_bind()
     last_event = (
         sa.select(sa.func.max(declaration_event.c.at))
@@ -94,18 +96,18 @@ def upgrade() -> None:
         connection.execute(
             sa.update(declaration).where(declaration.c.id == row.id).values(business_key=key)
         )
-    with op.batch_alter_table("declaration") as batch:
-        batch.create_unique_constraint("uq_declaration_content", ["tenant_id", "content_sha256"])
-        batch.create_unique_constraint(
-            "uq_declaration_business_key", ["tenant_id", "business_key"]
-        )
-        batch.create_index(
-            "ix_declaration_tenant_changed", ["tenant_id", "status_changed_at", "id"]
-        )
+    op.create_index(
+        "uq_declaration_content", "declaration", ["tenant_id", "content_sha256"], unique=True
+    )
+    op.create_index(
+        "uq_declaration_business_key", "declaration", ["tenant_id", "business_key"], unique=True
+    )
+    op.create_index(
+        "ix_declaration_tenant_changed", "declaration", ["tenant_id", "status_changed_at", "id"]
+    )
 
-    with op.batch_alter_table("api_key") as batch:
-        batch.add_column(sa.Column("expires_at", UTC_TS, nullable=True))
-        batch.add_column(sa.Column("scopes", sa.JSON(), nullable=True))
+    op.add_column("api_key", sa.Column("expires_at", UTC_TS, nullable=True))
+    op.add_column("api_key", sa.Column("scopes", sa.JSON(), nullable=True))
 
     op.create_table(
         "idempotency_key",
@@ -207,15 +209,16 @@ def downgrade() -> None:
     op.drop_table("webhook_endpoint")
     op.drop_index("ix_idempotency_key_expires_at", table_name="idempotency_key")
     op.drop_table("idempotency_key")
-    with op.batch_alter_table("api_key") as batch:
-        batch.drop_column("scopes")
-        batch.drop_column("expires_at")
-    with op.batch_alter_table("declaration") as batch:
-        batch.drop_index("ix_declaration_tenant_changed")
-        batch.drop_constraint("uq_declaration_business_key", type_="unique")
-        batch.drop_constraint("uq_declaration_content", type_="unique")
-        batch.drop_column("receipt_version")
-        batch.drop_column("status_changed_at")
-        batch.drop_column("business_key")
-        batch.drop_column("order_number")
-        batch.drop_column("content_sha256")
+    op.drop_column("api_key", "scopes")
+    op.drop_column("api_key", "expires_at")
+    op.drop_index("ix_declaration_tenant_changed", table_name="declaration")
+    op.drop_index("uq_declaration_business_key", table_name="declaration")
+    op.drop_index("uq_declaration_content", table_name="declaration")
+    for column in (
+        "receipt_version",
+        "status_changed_at",
+        "business_key",
+        "order_number",
+        "content_sha256",
+    ):
+        op.drop_column("declaration", column)
