@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.tenants import service
+from dsnlink.tenants import keys, service
 from dsnlink.tenants.schemas import (
     AdministratorChangeRead,
     ApiKeyCreate,
@@ -82,5 +82,5 @@ def list_api_keys(session: SessionDep, principal: PrincipalDep) -> list[ApiKeyRe
 def revoke_api_key(
     key_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> ApiKeyRead:
-    key = service.revoke_api_key(session, principal=principal, key_id=key_id, clock=runtime.clock)
+    key = keys.revoke_api_key(session, principal=principal, key_id=key_id, clock=runtime.clock)
     return ApiKeyRead.model_validate(key, from_attributes=True)

@@ -13,7 +13,7 @@ from dsnlink.clock import SystemClock
 from dsnlink.config import get_settings
 from dsnlink.errors import InputError
 from dsnlink.sla.offerings import DEFAULT_OFFERING_ID
-from dsnlink.tenants import limits, service
+from dsnlink.tenants import keys, limits, service
 from dsnlink.tenants.models import Formula
 from dsnlink.tenants.schemas import Scope
 
@@ -138,7 +138,7 @@ def run_issue_key(args: argparse.Namespace) -> int:
     engine = db.engine_from_settings(settings)
     try:
         with db.unit_of_work(db.session_factory(engine)) as session:
-            key, plaintext = service.issue_api_key(
+            key, plaintext = keys.issue_api_key(
                 session,
                 tenant_reference=args.tenant,
                 email=args.email,
