@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -57,13 +58,21 @@ def delete_declaration(
     clock: Clock,
 ) -> DeletedDeclaration:
     """Delete a validated declaration whose transmission was never ordered (a rejected one too:
-    it can never be transmitted). The row is locked, so a concurrent order either comes first
-    (and the deletion is refused) or finds nothing to order."""
+    it can never be transmitted). The row is locked first, so a concurrent order either comes
+    first (and the deletion is refused) or waits and then finds nothing to order (409)."""
+    # A no-op write first: the row lock on PostgreSQL, the write lock on SQLite, held until the
+    # end; the declaration is then read as it is now, never as an earlier read left it.
+    session.exec(
+        sa.update(Declaration)
+        .where(col(Declaration.id) == declaration_id)
+        .values(status=Declaration.status)
+    )
     get_visible_declaration_or_raise(session, principal=principal, declaration_id=declaration_id)
     declaration = session.exec(
-        select(Declaration).where(Declaration.id == declaration_id).with_for_update()
+        select(Declaration)
+        .where(Declaration.id == declaration_id)
+        .execution_options(populate_existing=True)
     ).one()
-    session.refresh(declaration)
     status = DeclarationStatus(declaration.status)
     if declaration.ordered_at is not None or status not in {
         DeclarationStatus.VALIDATED,
