@@ -5,22 +5,26 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
-from api import errors, middleware
+from api import docs, errors, middleware
 from api.dashboard import install as install_dashboard
 from api.deps import Runtime
+from api.dev_clock import SandboxClock
 from api.maintenance import MaintenanceGuard
 from api.routes import (
     companies,
     declarants,
     declarations,
+    dev_clock,
     health,
     metrics,
     returns,
+    returns_list,
     sla,
     status,
     support,
     tenant,
     users,
+    webhooks,
 )
 from dsnlink import __version__, db
 from dsnlink.clock import Clock, SystemClock
@@ -51,7 +55,10 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=db.session_factory(engine),
-        clock=clock or SystemClock(),
+        # In development and demo the clock can be set (POST /_dev/clock); never in production.
+        clock=SandboxClock(clock or SystemClock())
+        if settings.is_development
+        else (clock or SystemClock()),
         keyring=keyring,
         blobs=BlobStore(settings.data_dir / "blobs", keyring),
         signer=signer_from_settings(settings),
@@ -62,15 +69,22 @@ def create_app(
         title="dsnlink",
         version=__version__,
         description=DESCRIPTION,
-        responses=errors.responses(401, 422, 500),
+        # Any route may answer 429 (rate limit) and 503 (maintenance, a dependency down).
+        responses=errors.responses(401, 422, 429, 500, 503),
         dependencies=[Depends(middleware.bind_path_ids)],
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.runtime = runtime
     errors.install(app)
     for module in (tenant, users, companies, declarants, declarations, returns):
         app.include_router(module.router, prefix="/v1")
     for module in (sla, support):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(webhooks.router, prefix="/v1")
+    app.include_router(returns_list.router, prefix="/v1")
+    app.include_router(dev_clock.router)
     app.include_router(status.router)
     install_dashboard(app)
     app.include_router(health.router)

@@ -276,14 +276,14 @@ def _demo_declaration(api: httpx.Client, *, employees: int, data_dir: Path) -> d
                 "establishments": [{"nic": DEMO_NIC, "name": "Siège"}],
             },
         ).raise_for_status()
-    month = demo_month(date.today(), data_dir)
+    month = _unfiled_month(api, latest=demo_month(date.today(), data_dir))
     seed = int(time.time())  # a new file each run: identical bytes would be refused as duplicate
     body = sample_bytes(
         employees=employees, month=month, seed=seed, siren=DEMO_SIREN, nic=DEMO_NIC
     )
     response = api.post(
         "/v1/declarations",
-        params={"transmit": "true", "filename": f"demo-{month}.dsn"},
+        params={"transmit": "true", "filename": f"demo-{month}.dsn", "accept_late": "true"},
         content=body,
         headers={"Content-Type": "application/octet-stream"},
     )
@@ -291,6 +291,23 @@ def _demo_declaration(api: httpx.Client, *, employees: int, data_dir: Path) -> d
         raise UnavailableError(f"the demo upload was refused: {response.text}")
     result: dict[str, Any] = response.json()
     return result
+
+
+def _unfiled_month(api: httpx.Client, *, latest: str) -> str:
+    """`latest` (the latest month whose norm is installed), or the latest earlier one the demo
+    establishment has not filed yet (a month takes one normal declaration; each run of the demo
+    files a new one)."""
+    start_year, start_month = (int(part) for part in latest.split("-"))
+    for back in range(36):
+        year, month = divmod(start_year * 12 + start_month - 1 - back, 12)
+        candidate = f"{year}-{month + 1:02d}"
+        filed = api.get(
+            "/v1/declarations",
+            params={"siret": DEMO_SIREN + DEMO_NIC, "month": candidate, "type": "01"},
+        ).raise_for_status()
+        if filed.json()["total"] == 0:
+            return candidate
+    raise UnavailableError("the demo establishment has filed every month of the last 3 years")
 
 
 def _paris(moment: str | None) -> str:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from dsnlink import db
 from dsnlink.clock import Clock
 from dsnlink.config import Settings
+from dsnlink.declarations.errors import UnknownFilter
 from dsnlink.declarations.service import IntakeRuntime
 from dsnlink.deposit_point.client import DepositPointClient
 from dsnlink.logs.logging import bind_log_fields
@@ -21,7 +22,8 @@ from dsnlink.security.blobs import BlobStore
 from dsnlink.security.keys import Keyring
 from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.schemas import Principal
+from dsnlink.tenants.errors import ScopeRequired
+from dsnlink.tenants.schemas import Principal, Scope
 from dsnlink.transmission.context import build_client
 
 
@@ -84,11 +86,27 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 bearer = HTTPBearer(auto_error=False, description="a DSN Link API key: dsnl_<prefix>_<secret>")
 
 
+def required_scope(method: str, path: str) -> Scope:
+    """The API key scope a request needs: reading is `read`; posting or deleting a declaration
+    is `upload`; ordering a transmission is `transmit`; any other write is `admin`."""
+    if method in {"GET", "HEAD", "OPTIONS"}:
+        return Scope.READ
+    if method == "POST" and path.endswith("/transmit"):
+        return Scope.TRANSMIT
+    if (method == "POST" and path.rstrip("/") == "/v1/declarations") or (
+        method == "DELETE" and path.startswith("/v1/declarations/")
+    ):
+        return Scope.UPLOAD
+    return Scope.ADMIN
+
+
 def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Who calls; the key's last use is recorded in its own short transaction."""
+    """Who calls, if the key's scopes allow this request; the key's last use is recorded in
+    its own short transaction."""
     with db.unit_of_work(runtime.sessions) as session:
         principal = tenants_service.authenticate(
             session,
@@ -97,7 +115,27 @@ def get_principal(
             clock=runtime.clock,
         )
     bind_log_fields(tenant_id=principal.tenant_id, user_id=principal.user_id)
+    needed = required_scope(request.method, request.url.path)
+    if not principal.may(needed):
+        raise ScopeRequired(
+            f"this API key lacks the {needed} scope this request needs (it has: "
+            f"{', '.join(sorted(principal.scopes or ())) or 'none'})",
+            required_scope=str(needed),
+            scopes=sorted(principal.scopes or ()),
+        )
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def reject_unknown_parameters(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the route does not take is an error, not silently ignored."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise UnknownFilter(
+            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint takes "
+            f"{', '.join(sorted(known))}",
+            unknown=unknown,
+            known=sorted(known),
+        )

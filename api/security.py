@@ -139,6 +139,7 @@ class StorableQuery:
                     "invalid-query",
                     "query parameters contain control characters or invalid Unicode: "
                     + ", ".join(repr(name) for name in bad),
+                    parameters=bad,
                 )
                 await response(scope, receive, send)
                 return

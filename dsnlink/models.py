@@ -15,6 +15,7 @@ import dsnlink.security.models
 import dsnlink.service_status.models
 import dsnlink.support.models
 import dsnlink.tenants.models
-import dsnlink.transmission.models  # noqa: F401
+import dsnlink.transmission.models
+import dsnlink.webhooks.models  # noqa: F401
 
 metadata = SQLModel.metadata

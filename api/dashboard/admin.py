@@ -24,6 +24,7 @@ from dsnlink.alerts import service as alerts_service
 from dsnlink.errors import DsnlinkError
 from dsnlink.service_status import service as service_status
 from dsnlink.tenants import declarants as tenant_declarants
+from dsnlink.tenants import keys as tenants_keys
 from dsnlink.tenants import service as tenants_service
 from dsnlink.tenants.schemas import DeclarantCreate
 from dsnlink.transmission import credentials
@@ -137,7 +138,7 @@ async def revoke_key(
     if form is None:
         return _csrf_refused(request)
     try:
-        tenants_service.revoke_api_key(
+        tenants_keys.revoke_api_key(
             session, principal=visitor.principal, key_id=key_id, clock=runtime.clock
         )
     except DsnlinkError as exc:

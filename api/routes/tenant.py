@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.errors import responses
-from dsnlink.tenants import service
+from dsnlink.tenants import keys, service
 from dsnlink.tenants.schemas import (
     AdministratorChangeRead,
     ApiKeyCreate,
@@ -56,6 +56,8 @@ def create_api_key(
         user_id=body.user_id,
         secret=runtime.settings.secret_key,
         clock=runtime.clock,
+        scopes=[str(scope) for scope in body.scopes] if body.scopes is not None else None,
+        expires_at=body.expires_at,
     )
     return ApiKeyCreated(
         **ApiKeyRead.model_validate(key, from_attributes=True).model_dump(), key=plaintext
@@ -80,5 +82,5 @@ def list_api_keys(session: SessionDep, principal: PrincipalDep) -> list[ApiKeyRe
 def revoke_api_key(
     key_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> ApiKeyRead:
-    key = service.revoke_api_key(session, principal=principal, key_id=key_id, clock=runtime.clock)
+    key = keys.revoke_api_key(session, principal=principal, key_id=key_id, clock=runtime.clock)
     return ApiKeyRead.model_validate(key, from_attributes=True)

@@ -4,15 +4,22 @@ InputError
 ├── UnsupportedUpload            a Content-Type or Content-Encoding the intake does not take
 ├── DeclarantNotReady            the company's declarant cannot file: no order is taken
 ├── MsaDepositPoint              a file for the MSA's deposit point (S10.G00.00.007 = 02)
+├── IdempotencyKeyReused         an Idempotency-Key already used with another request
+├── UnknownReplacedDeclaration   an A&R/cancellation whose S20.G00.05.006 is none of the tenant's
+├── UnknownFilter                a listing filter the API does not know (or a bad cursor)
 ├── UnreadableInputError
 │   └── EmptyUpload              a body with no byte (after decompression)
 └── ValidationFailed
     ├── UnidentifiableDeclaration   no SIREN/SIRET could be read: the file cannot be filed anywhere
     └── DeclarationRejected         the norm controls refused it: it can never be transmitted
+NotFoundError
+└── NotDeposited                 no deposit receipt: the deposit point does not hold the file yet
 ForbiddenError
 └── ForeignEstablishment         the file's SIREN or SIRET is not one of the tenant's
 ConflictError
 ├── DuplicateDeclaration         the same bytes were already received for the tenant
+├── AlreadyFiled                 a normal declaration for that SIRET, month and nature is live
+├── NotCancellable               only a validated declaration never ordered may be cancelled
 ├── AlreadyOrdered               its transmission was already ordered
 ├── NotTransmittable             its status no longer allows an order
 └── IllegalTransition            a status change docs/statuses.md does not allow (timeline.py)
@@ -21,7 +28,8 @@ LimitExceeded
 ├── QuotaExceeded                the offering's payslips per company per year would be passed
 └── StorageQuotaExceeded         the tenant's stored files would pass its storage quota
 DeadlineError
-└── CutoffPassed                 after the cut-off, without accept_late
+├── CutoffPassed                 after the cut-off, without accept_late
+└── ReplacementTooLate           an annule-et-remplace after its legal limit (even accept_late)
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from dsnlink.errors import (
     ForbiddenError,
     InputError,
     LimitExceeded,
+    NotFoundError,
     UnreadableInputError,
     ValidationFailed,
 )
@@ -95,3 +104,29 @@ class DeclarantNotReady(InputError):
 
 class MsaDepositPoint(InputError):
     code = "msa-deposit-point"
+class IdempotencyKeyReused(InputError):
+    code = "idempotency-key-reused"
+
+
+class UnknownReplacedDeclaration(InputError):
+    code = "replaced-declaration-unknown"
+
+
+class UnknownFilter(InputError):
+    code = "unknown-filter"
+
+
+class AlreadyFiled(ConflictError):
+    code = "declaration-already-filed"
+
+
+class NotCancellable(ConflictError):
+    code = "not-cancellable"
+
+
+class ReplacementTooLate(DeadlineError):
+    code = "replacement-too-late"
+
+
+class NotDeposited(NotFoundError):
+    code = "not-deposited"

@@ -6,8 +6,10 @@ Nothing here holds a whole file in memory: the body is decompressed piece by pie
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import AsyncIterable, Iterator
+from dataclasses import dataclass
 
 from dsnlink.declarations.errors import EmptyUpload, UnsupportedUpload, UploadTooLarge
 from dsnlink.errors import UnreadableInputError
@@ -15,6 +17,44 @@ from dsnlink.security.blobs import BlobStore, StoredBlob
 
 PIECE = 256 * 1024
 GZIP_WBITS = 16 + zlib.MAX_WBITS
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """A staged file with its two fingerprints: the content's (line endings normalised, no final
+    newline: the same declaration however it was saved or compressed) and the raw body's."""
+
+    blob: StoredBlob
+    content_sha256: str
+    body_sha256: str
+
+
+class _ContentHash:
+    """SHA-256 of the decompressed content with CRLF and CR read as LF and final newlines dropped,
+    computed piece by piece (a CR at the end of a piece may be followed by the LF of the next)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._after_cr = False
+        self._held_newlines = 0
+
+    def feed(self, piece: bytes) -> None:
+        if self._after_cr and piece.startswith(b"\n"):
+            piece = piece[1:]
+        if not piece:
+            return
+        self._after_cr = piece.endswith(b"\r")
+        text = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        body = text.rstrip(b"\n")
+        if not body:
+            self._held_newlines += len(text)
+            return
+        self._hash.update(b"\n" * self._held_newlines + body)
+        self._held_newlines = len(text) - len(body)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 class _Identity:
@@ -66,7 +106,11 @@ class _Gzip:
             raise UnreadableInputError("the gzip body is truncated")
 
 
-def _decoder(content_encoding: str | None) -> _Identity | _Gzip:
+def _decoder(content_encoding: str | None, head: bytes) -> _Identity | _Gzip:
+    """The decoder for the declared encoding; with none declared, a gzip body is recognised by
+    its magic bytes (a DSN file is text and never starts with them)."""
+    if not (content_encoding or "").strip() and head.startswith(GZIP_MAGIC):
+        return _Gzip()
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in {"gzip", "x-gzip"}:
         return _Gzip()
@@ -91,24 +135,47 @@ async def stage_upload(
     content_encoding: str | None,
     max_bytes: int,
     blobs: BlobStore,
-) -> StoredBlob:
+) -> StagedUpload:
     """Decompress, hash and encrypt `chunks` into a staging file; on any failure nothing remains."""
-    decoder = _decoder(content_encoding)
+    _decoder(content_encoding, b"")  # refuse an unknown encoding before reading anything
+    decoder: _Identity | _Gzip | None = None
+    head = b""
+    content = _ContentHash()
+    body = hashlib.sha256()
     writer = blobs.staging_writer()
+
+    def write(data: bytes) -> None:
+        for piece in decoder.feed(data) if decoder is not None else ():
+            if writer.size + len(piece) > max_bytes:
+                raise _too_large(max_bytes)
+            writer.write(piece)
+            content.feed(piece)
+
     try:
         received = 0
         async for chunk in chunks:
             received += len(chunk)
             if received > max_bytes:
                 raise _too_large(max_bytes)
-            for piece in decoder.feed(chunk):
-                if writer.size + len(piece) > max_bytes:
-                    raise _too_large(max_bytes)
-                writer.write(piece)
+            body.update(chunk)
+            if decoder is None:
+                head += chunk
+                if len(head) < len(GZIP_MAGIC):
+                    continue
+                decoder = _decoder(content_encoding, head)
+                chunk, head = head, b""
+            write(chunk)
+        if decoder is None:
+            decoder = _decoder(content_encoding, head)
+            write(head)
         decoder.finish()
         if writer.size == 0:
             raise EmptyUpload("the body is empty: send the DSN file itself")
-        return writer.close()
+        return StagedUpload(
+            blob=writer.close(),
+            content_sha256=content.hexdigest(),
+            body_sha256=body.hexdigest(),
+        )
     except BaseException:
         writer.abort()
         raise

@@ -56,6 +56,11 @@ class Declaration(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "sha256"),
         sa.Index("ix_declaration_tenant_month", "tenant_id", "month"),
+        # Identical content (line endings and compression aside) is the same file.
+        sa.Index("uq_declaration_content", "tenant_id", "content_sha256", unique=True),
+        # At most one live normal monthly declaration per establishment, month and nature.
+        sa.Index("uq_declaration_business_key", "tenant_id", "business_key", unique=True),
+        sa.Index("ix_declaration_tenant_changed", "tenant_id", "status_changed_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -94,6 +99,19 @@ class Declaration(SQLModel, table=True):
     )
     receipt_signature: str = Field(max_length=128)
     receipt_key_id: str = Field(max_length=32)
+    content_sha256: str | None = Field(
+        default=None, max_length=64, description="SHA-256 of the content, line endings normalised"
+    )
+    order_number: str | None = Field(
+        default=None, max_length=32, description="S20.G00.05.004: what an A&R's .006 refers to"
+    )
+    business_key: str | None = Field(
+        default=None,
+        max_length=80,
+        description="establishment|month|nature of a live normal declaration (types 01/02)",
+    )
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    receipt_version: int = Field(default=2, description="what the receipt signs (tracking.py)")
 
 
 class DeclarationEvent(SQLModel, table=True):
@@ -114,3 +132,37 @@ class DeclarationEvent(SQLModel, table=True):
         sa_type=sa.LargeBinary,
         description="the detail's personal part (a return's anomalies), a sealed JSON object",
     )
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's `Idempotency-Key` for one route: the request's fingerprint and the answer given,
+    so a retry gets the original answer for `expires_at` (24 h)."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "scope", "key", name="uq_idempotency_key"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id")
+    scope: str = Field(max_length=120, description="the route: method and path")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of the request's body and query")
+    status_code: int | None = None
+    response_sealed: bytes | None = Field(
+        default=None, sa_type=sa.LargeBinary, description="the answer's JSON body, sealed"
+    )
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class DeclarationAccess(SQLModel, table=True):
+    """Who downloaded or deleted a declaration's file, and when (kept after a deletion)."""
+
+    __tablename__ = "declaration_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", index=True)
+    declaration_id: uuid.UUID = Field(index=True, description="no foreign key: outlives it")
+    action: str = Field(max_length=16, description="download or delete")
+    at: datetime = Field(sa_type=UTCDateTime)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")

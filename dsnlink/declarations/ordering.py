@@ -15,13 +15,14 @@ from sqlmodel import Session
 from stdnum.fr import siret as stdnum_siret
 
 from dsnlink.clock import Clock, in_paris
-from dsnlink.declarations import timeline
+from dsnlink.declarations import idempotency, timeline
 from dsnlink.declarations.errors import (
     AlreadyOrdered,
     DeclarantNotReady,
     DeclarationRejected,
     NotTransmittable,
 )
+from dsnlink.declarations.idempotency import IdempotencyRequest, StoredAnswer
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.declarations.schemas import DeclarationRead
 from dsnlink.declarations.tracking import (
@@ -85,6 +86,48 @@ def order_transmission(
     return describe_declaration(
         session, declaration, anomalies=declaration_anomalies(declaration, keyring=keyring)
     )
+
+
+def order_transmission_once(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID,
+    clock: Clock,
+    keyring: Keyring,
+    idempotency_key: str | None,
+) -> DeclarationRead | StoredAnswer:
+    """`order_transmission` under an optional Idempotency-Key (the original answer on a retry)."""
+    if idempotency_key is None:
+        return order_transmission(
+            session,
+            principal=principal,
+            declaration_id=declaration_id,
+            clock=clock,
+            keyring=keyring,
+        )
+    row, answer = idempotency.claim(
+        session,
+        tenant_id=principal.tenant_id,
+        request=IdempotencyRequest(
+            key=idempotency.check_key(idempotency_key),
+            scope="POST /v1/declarations/{id}/transmit",
+            fingerprint=idempotency.fingerprint(str(declaration_id)),
+        ),
+        keyring=keyring,
+        now=clock.now(),
+    )
+    if answer is not None:
+        return answer
+    assert row is not None
+    ordered = order_transmission(
+        session, principal=principal, declaration_id=declaration_id, clock=clock, keyring=keyring
+    )
+    idempotency.complete(
+        session, row, status_code=200, body=ordered.model_dump(mode="json"), keyring=keyring
+    )
+    return ordered
+
 
 
 def order(

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
+from dsnlink.tenants.models import Establishment
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,19 @@ class DeclarationFilters:
     month: str | None = None
     nature: str | None = None
     status: DeclarationStatus | None = None
+    siret: str | None = None
+    type: str | None = None
+    received_after: datetime | None = None
+    received_before: datetime | None = None
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page starts: after the row (`at`, `id`) in the listing's order."""
+
+    at: datetime
+    id: uuid.UUID
 
 
 def get_declaration(
@@ -54,8 +69,12 @@ def list_declarations(
     limit: int,
     offset: int,
     company_ids: Collection[uuid.UUID] | None = None,
+    after: Keyset | None = None,
 ) -> tuple[Sequence[Declaration], int]:
-    """A page of the tenant's declarations, newest first; only `company_ids`' when given."""
+    """A page of the tenant's declarations and how many match; only `company_ids`' when given.
+
+    Newest received first; with `updated_since`, oldest status change first (a feed of
+    changes). `after` continues a listing in that order (keyset pagination)."""
     query = select(Declaration).where(Declaration.tenant_id == tenant_id)
     if company_ids is not None:
         query = query.where(col(Declaration.company_id).in_(list(company_ids)))
@@ -69,12 +88,39 @@ def list_declarations(
         query = query.where(Declaration.nature == filters.nature)
     if filters.status is not None:
         query = query.where(Declaration.status == filters.status)
+    if filters.type is not None:
+        query = query.where(Declaration.type == filters.type)
+    if filters.siret is not None:
+        query = query.where(
+            col(Declaration.establishment_id).in_(
+                select(Establishment.id).where(
+                    Establishment.tenant_id == tenant_id, Establishment.siret == filters.siret
+                )
+            )
+        )
+    if filters.received_after is not None:
+        query = query.where(col(Declaration.received_at) >= filters.received_after)
+    if filters.received_before is not None:
+        query = query.where(col(Declaration.received_at) < filters.received_before)
+    if filters.updated_since is not None:
+        query = query.where(col(Declaration.status_changed_at) >= filters.updated_since)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page = session.exec(
-        query.order_by(col(Declaration.received_at).desc(), col(Declaration.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    order: tuple[Any, ...]
+    if filters.updated_since is not None:
+        moment = col(Declaration.status_changed_at)
+        order = (moment, col(Declaration.id))
+        if after is not None:
+            query = query.where(
+                (moment > after.at) | ((moment == after.at) & (col(Declaration.id) > after.id))
+            )
+    else:
+        moment = col(Declaration.received_at)
+        order = (moment.desc(), col(Declaration.id).desc())
+        if after is not None:
+            query = query.where(
+                (moment < after.at) | ((moment == after.at) & (col(Declaration.id) < after.id))
+            )
+    page = session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
     return page, total
 
 
@@ -183,3 +229,51 @@ def count_in_flight(session: Session, *, company_ids: Sequence[uuid.UUID]) -> in
             )
         ).all()
     )
+def get_by_content_sha256(
+    session: Session, *, tenant_id: uuid.UUID, content_sha256: str
+) -> Declaration | None:
+    return session.exec(
+        select(Declaration).where(
+            Declaration.tenant_id == tenant_id, Declaration.content_sha256 == content_sha256
+        )
+    ).first()
+
+
+def get_by_business_key(
+    session: Session, *, tenant_id: uuid.UUID, key: str, lock: bool = False
+) -> Declaration | None:
+    query = select(Declaration).where(
+        Declaration.tenant_id == tenant_id, Declaration.business_key == key
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def get_by_order_number(
+    session: Session, *, tenant_id: uuid.UUID, establishment_id: uuid.UUID, order_number: str
+) -> Declaration | None:
+    """The tenant's latest declaration of an establishment with this S20.G00.05.004."""
+    return session.exec(
+        select(Declaration)
+        .where(
+            Declaration.tenant_id == tenant_id,
+            Declaration.establishment_id == establishment_id,
+            Declaration.order_number == order_number,
+        )
+        .order_by(col(Declaration.received_at).desc())
+    ).first()
+
+
+def get_live_for_month(
+    session: Session, *, establishment_id: uuid.UUID, month: str, nature: str
+) -> Declaration | None:
+    """The latest declaration of an establishment for a month and nature, not norm-rejected."""
+    return session.exec(
+        select(Declaration)
+        .where(
+            Declaration.establishment_id == establishment_id,
+            Declaration.month == month,
+            Declaration.nature == nature,
+            Declaration.status != DeclarationStatus.REJECTED,
+        )
+        .order_by(col(Declaration.received_at).desc())
+    ).first()

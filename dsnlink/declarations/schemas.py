@@ -72,6 +72,7 @@ class DeclarationSummary(BaseModel):
         "AGIRC-ARRCO, OC...), by organism; a KO here needs action even when the deposit point "
         "found the declaration conform",
     )
+    status_changed_at: datetime = Field(description="when the status last changed (UTC)")
 
 
 class DeclarationRead(DeclarationSummary):
@@ -96,6 +97,11 @@ class DeclarationPage(BaseModel):
     total: int = Field(description="how many declarations match the filters")
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass it as `cursor` for the next page (keyset: stable while new "
+        "declarations arrive); null on the last page",
+    )
 
 
 class ReceiptRead(BaseModel):

@@ -1,8 +1,11 @@
 """Rules of declarations: intake, receipts, the transmission order, tracking, quota, deadlines.
 
 Intake order of checks (each refusal stores nothing): size and encoding while streaming →
-identical bytes already received (409) → validation → SIREN/SIRET of the tenant (403) → for a
-valid declaration: payslip quota (422) and cut-off (422 unless `accept_late`). A declaration the
+Idempotency-Key (the original answer, or 422 for another request) → identical content already
+received (409; line endings and compression aside) → validation → SIREN/SIRET of the tenant
+(403) → for a valid declaration: a live normal declaration of the same month (409), the
+replaced declaration of a correction and the limit of an annule-et-remplace (422, even with
+`accept_late`), payslip quota (422) and cut-off (422 unless `accept_late`). A declaration the
 norm controls reject is stored as `rejected`, so its anomalies can be read; it is never
 transmitted.
 """
@@ -25,17 +28,16 @@ from sqlmodel import Session
 from dsnlink.clock import Clock
 from dsnlink.db import on_rollback
 from dsnlink.deadlines import compute_deadlines
-from dsnlink.declarations import ordering, repository, timeline
+from dsnlink.declarations import filing_rules, idempotency, ordering, quota, repository, timeline
 from dsnlink.declarations.errors import (
     CutoffPassed,
     DuplicateDeclaration,
-    ForeignEstablishment,
     MsaDepositPoint,
-    QuotaExceeded,
     StorageQuotaExceeded,
-    UnidentifiableDeclaration,
 )
-from dsnlink.declarations.intake import stage_upload
+from dsnlink.declarations.idempotency import IdempotencyRequest, StoredAnswer
+from dsnlink.declarations.identify import identify, not_for_this_user
+from dsnlink.declarations.intake import StagedUpload, stage_upload
 from dsnlink.declarations.models import Declaration, DeclarationStatus
 from dsnlink.declarations.schemas import (
     DeclarationRead,
@@ -54,12 +56,13 @@ from dsnlink.service_status.models import Maintenance
 from dsnlink.tenants import limits as tenants_limits
 from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants import service as tenants_service
-from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 
 MAX_STORED_ANOMALIES = 1000
 REPLACING_TYPES = frozenset({"03", "05"})
 PLANNED_MAINTENANCE_HORIZON_DAYS = 120
+IDENTIFIER_DATE = re.compile(rb"S20\.G00\.05\.007,'(\d{8})'")
+MAX_HEAD = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -99,16 +102,62 @@ async def receive_declaration(
     Validation is CPU-bound and runs in a worker thread, so one large file never stalls the
     event loop that serves every other request.
     """
+    answer = await receive_declaration_once(
+        session,
+        principal=principal,
+        chunks=chunks,
+        content_encoding=content_encoding,
+        filename=filename,
+        accept_late=accept_late,
+        transmit=transmit,
+        runtime=runtime,
+        idempotency_key=None,
+    )
+    assert isinstance(answer, DeclarationRead)
+    return answer
+
+
+async def receive_declaration_once(
+    session: Session,
+    *,
+    principal: Principal,
+    chunks: AsyncIterable[bytes],
+    content_encoding: str | None,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+    idempotency_key: str | None,
+) -> DeclarationRead | StoredAnswer:
+    """`receive_declaration` under an optional Idempotency-Key: a retry of the same request gets
+    the original answer (a StoredAnswer), another request with the key is refused."""
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
     staged = await stage_upload(
         chunks,
         content_encoding=content_encoding,
         max_bytes=runtime.max_bytes,
         blobs=runtime.blobs,
     )
+    request = (
+        IdempotencyRequest(
+            key=idempotency_key,
+            scope="POST /v1/declarations",
+            fingerprint=idempotency.fingerprint(
+                staged.body_sha256,
+                filename or "",
+                str(accept_late),
+                str(transmit),
+                content_encoding or "",
+            ),
+        )
+        if idempotency_key is not None
+        else None
+    )
     try:
         return await anyio.to_thread.run_sync(
             functools.partial(
-                _record_staged,
+                _record_once,
                 session,
                 principal=principal,
                 staged=staged,
@@ -116,10 +165,53 @@ async def receive_declaration(
                 accept_late=accept_late,
                 transmit=transmit,
                 runtime=runtime,
+                request=request,
             )
         )
     finally:
-        staged.path.unlink(missing_ok=True)
+        staged.blob.path.unlink(missing_ok=True)
+
+
+def _record_once(
+    session: Session,
+    *,
+    principal: Principal,
+    staged: StagedUpload,
+    filename: str | None,
+    accept_late: bool,
+    transmit: bool,
+    runtime: IntakeRuntime,
+    request: IdempotencyRequest | None,
+) -> DeclarationRead | StoredAnswer:
+    row = None
+    if request is not None:
+        row, answer = idempotency.claim(
+            session,
+            tenant_id=principal.tenant_id,
+            request=request,
+            keyring=runtime.keyring,
+            now=runtime.clock.now(),
+        )
+        if answer is not None:
+            return answer
+    received = _record_staged(
+        session,
+        principal=principal,
+        staged=staged,
+        filename=filename,
+        accept_late=accept_late,
+        transmit=transmit,
+        runtime=runtime,
+    )
+    if row is not None:
+        idempotency.complete(
+            session,
+            row,
+            status_code=201,
+            body=received.model_dump(mode="json"),
+            keyring=runtime.keyring,
+        )
+    return received
 
 
 def _anomaly_dict(anomaly: Any) -> dict[str, Any]:
@@ -133,21 +225,22 @@ def _record_staged(
     session: Session,
     *,
     principal: Principal,
-    staged: StoredBlob,
+    staged: StagedUpload,
     filename: str | None,
     accept_late: bool,
     transmit: bool,
     runtime: IntakeRuntime,
 ) -> DeclarationRead:
     tenant_id = principal.tenant_id
-    existing = repository.get_declaration_by_sha256(
-        session, tenant_id=tenant_id, sha256=staged.sha256
-    )
+    blob = staged.blob
+    existing = repository.get_by_content_sha256(
+        session, tenant_id=tenant_id, content_sha256=staged.content_sha256
+    ) or repository.get_declaration_by_sha256(session, tenant_id=tenant_id, sha256=blob.sha256)
     if existing is not None:
         if not principal.may_see(existing.company_id):
             # The same file is the same company's: answer as for any file of a company this
             # user may not file for, without naming (or confirming) the other declaration.
-            raise _not_for_this_user(
+            raise not_for_this_user(
                 tenants_repository.get_establishment(
                     session, tenant_id=tenant_id, establishment_id=existing.establishment_id
                 )
@@ -155,11 +248,11 @@ def _record_staged(
         raise _duplicate(existing.id)
 
     report = validate_stream(
-        runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key),
+        runtime.blobs.read(blob.path, wrapped_key=blob.wrapped_key),
         filename=filename or "upload",
         data_dir=runtime.norm_dir,
     )
-    if _deposit_point_code(runtime.blobs.read(staged.path, wrapped_key=staged.wrapped_key)) == "02":
+    if _deposit_point_code(runtime.blobs.read(blob.path, wrapped_key=blob.wrapped_key)) == "02":
         raise MsaDepositPoint(
             "Ce fichier est destiné au point de dépôt de la MSA (rubrique S10.G00.00.007 = 02) : "
             "dsnlink transmet les DSN à net-entreprises.fr uniquement. Déposez-le sur msa.fr, ou "
@@ -170,7 +263,7 @@ def _record_staged(
         )
     anomalies = [_anomaly_dict(a) for a in report.anomalies]
     stored_anomalies = anomalies[:MAX_STORED_ANOMALIES]
-    company, establishment, summary = _identify(
+    company, establishment, summary = identify(
         session, principal=principal, declarations=report.declarations, anomalies=anomalies
     )
     nature, type_, month = summary.nature, summary.type, summary.month
@@ -184,8 +277,29 @@ def _record_staged(
     )
     now = runtime.clock.now()
     status = DeclarationStatus.VALIDATED if report.valid else DeclarationStatus.REJECTED
+    key = None
     if status is DeclarationStatus.VALIDATED:
-        _check_quota(
+        key = filing_rules.take_business_key(
+            session,
+            tenant_id=tenant_id,
+            key=filing_rules.business_key(
+                establishment_id=establishment.id, month=month, nature=nature, type_=type_
+            ),
+            siret=establishment.siret,
+        )
+        filing_rules.check_replacement(
+            session,
+            tenant_id=tenant_id,
+            establishment_id=establishment.id,
+            siret=establishment.siret,
+            nature=nature,
+            type_=type_,
+            month=month,
+            replaced_id=summary.replaced_id,
+            deadline=deadline,
+            now=now,
+        )
+        quota.check_quota(
             session,
             company=company,
             establishment=establishment,
@@ -203,20 +317,28 @@ def _record_staged(
                 cutoff=cutoff,
             )
 
-    _check_storage(session, tenant_id=tenant_id, adding=staged.size, runtime=runtime)
+    _check_storage(session, tenant_id=tenant_id, adding=blob.size, runtime=runtime)
     declaration_id = uuid.uuid4()
     final_path = runtime.blobs.final_path(tenant_id=tenant_id, declaration_id=declaration_id)
-    guaranteed = cutoff is None or now <= cutoff
+    # A file the norm rejected is never transmitted: nothing about it is guaranteed.
+    guaranteed = status is DeclarationStatus.VALIDATED and (cutoff is None or now <= cutoff)
     receipt = runtime.signer.sign(
         receipt_payload(
             declaration_id=declaration_id,
-            sha256=staged.sha256,
+            sha256=blob.sha256,
             received_at=now,
             deadline=deadline,
             cutoff=cutoff,
             guaranteed=guaranteed,
+            status=status,
+            siren=company.siren,
+            nic=establishment.nic,
+            month=month,
+            nature=nature,
+            type_=type_,
         )
     )
+    siret = establishment.siret
     declaration = Declaration(
         id=declaration_id,
         tenant_id=tenant_id,
@@ -229,10 +351,13 @@ def _record_staged(
         norm_version=report.norm_version,
         individuals=summary.individuals,
         filename=(filename or None) and filename[:255],
-        sha256=staged.sha256,
-        size=staged.size,
+        sha256=blob.sha256,
+        content_sha256=staged.content_sha256,
+        order_number=_declaration_identifier(runtime.blobs, blob, summary.order_number),
+        business_key=key,
+        size=blob.size,
         blob_path=str(final_path.relative_to(runtime.blobs.root)),
-        blob_wrapped_key=staged.wrapped_key,
+        blob_wrapped_key=blob.wrapped_key,
         anomalies_sealed=runtime.keyring.seal_json(stored_anomalies),
         anomaly_count=len(anomalies),
         received_at=now,
@@ -249,9 +374,12 @@ def _record_staged(
     try:
         session.flush()
     except IntegrityError as exc:
-        # Two identical uploads raced past the first check; the unique index decides.
+        # Two identical uploads (or two of the same month) raced past the first checks; the
+        # unique indexes decide.
+        if key is not None and "business_key" in str(exc.orig):
+            raise filing_rules.already_filed(None, siret=siret) from exc
         raise _duplicate(None) from exc
-    timeline.begin(session, declaration, at=now, by=principal, size=staged.size)
+    timeline.begin(session, declaration, at=now, by=principal, size=blob.size)
     timeline.advance(
         session,
         declaration,
@@ -261,7 +389,7 @@ def _record_staged(
         anomaly_count=len(anomalies),
         norm_version=report.norm_version,
     )
-    runtime.blobs.promote(staged.path, final_path)
+    runtime.blobs.promote(blob.path, final_path)
     on_rollback(session, functools.partial(final_path.unlink, missing_ok=True))
     if transmit and status is DeclarationStatus.VALIDATED:
         ordering.order(
@@ -273,6 +401,25 @@ def _record_staged(
         )
     session.flush()
     return describe_declaration(session, declaration, anomalies=stored_anomalies)
+
+
+def _declaration_identifier(
+    blobs: BlobStore, blob: StoredBlob, order_number: str | None
+) -> str | None:
+    """What an A&R names in S20.G00.05.006: the date the file was built (S20.G00.05.007,
+    DDMMYYYY) followed by the order number (S20.G00.05.004). Only the file's head is read."""
+    if not order_number:
+        return None
+    pending = b""
+    for chunk in blobs.read(blob.path, wrapped_key=blob.wrapped_key):
+        pending += chunk
+        found = IDENTIFIER_DATE.search(pending)
+        if found is not None:
+            return found.group(1).decode("ascii") + order_number
+        if b"S21.G00.30" in pending or len(pending) > MAX_HEAD:
+            return None
+        pending = pending[-64:]
+    return None
 
 
 _DEPOSIT_POINT_LINE = re.compile(rb"^S10\.G00\.00\.007,'([^'\r\n]*)'", re.MULTILINE)
@@ -289,20 +436,6 @@ def _deposit_point_code(chunks: Iterable[bytes]) -> str | None:
             break
     found = _DEPOSIT_POINT_LINE.search(head[:_HEAD_BYTES])
     return found.group(1).decode("latin-1").strip() if found else None
-
-
-def _not_for_this_user(
-    establishment: Establishment | None, *, siren: str = "", nic: str = ""
-) -> ForeignEstablishment:
-    """One answer for a restricted user, whether the establishment is unknown to the tenant or
-    belongs to a company outside the user's scope: the difference would tell them which
-    companies the tenant has."""
-    siret = establishment.siret if establishment is not None else siren + nic
-    return ForeignEstablishment(
-        f"SIRET {siret} is not among the establishments this user may file for",
-        siren=siret[:9],
-        siret=siret,
-    )
 
 
 def _check_storage(
@@ -340,77 +473,6 @@ def _duplicate(declaration_id: uuid.UUID | None) -> DuplicateDeclaration:
     )
 
 
-@dataclass(frozen=True)
-class _Identified:
-    nature: str
-    type: str
-    month: str
-    individuals: int
-    event_date: str | None = None
-
-
-def _identify(
-    session: Session,
-    *,
-    principal: Principal,
-    declarations: Sequence[Any],
-    anomalies: list[dict[str, Any]],
-) -> tuple[Company, Establishment, _Identified]:
-    """The tenant's company and establishment the file is about; every S20 block must be ours,
-    and inside a restricted user's company scope."""
-    tenant_id = principal.tenant_id
-    found: list[tuple[Company, Establishment]] = []
-    for item in declarations:
-        siren, nic = item.siren, item.nic
-        if not (siren and nic and item.nature and item.type and item.month):
-            continue
-        establishment = tenants_repository.get_establishment_by_siret(
-            session, tenant_id=tenant_id, siret=siren + nic
-        )
-        if establishment is None and principal.company_ids is not None:
-            raise _not_for_this_user(None, siren=siren, nic=nic)
-        if establishment is None:
-            company = tenants_repository.get_company_by_siren(
-                session, tenant_id=tenant_id, siren=siren
-            )
-            if company is None:
-                raise ForeignEstablishment(
-                    f"SIREN {siren} is not a company registered for this tenant",
-                    siren=siren,
-                    siret=siren + nic,
-                )
-            raise ForeignEstablishment(
-                f"SIRET {siren + nic} is not an establishment registered for company {siren}",
-                siren=siren,
-                siret=siren + nic,
-            )
-        company = tenants_repository.get_company(
-            session, tenant_id=tenant_id, company_id=establishment.company_id
-        )
-        assert company is not None  # an establishment always belongs to a company
-        if not principal.may_see(company.id):
-            raise _not_for_this_user(establishment)
-        found.append((company, establishment))
-    first = next(
-        (d for d in declarations if d.siren and d.nic and d.nature and d.type and d.month), None
-    )
-    if first is None or not found:
-        raise UnidentifiableDeclaration(
-            "no declaration with a readable nature, type, month, SIREN and NIC was found in the "
-            "file: it cannot be filed for any company",
-            anomalies=anomalies[:20],
-        )
-    company, establishment = found[0]
-    identified = _Identified(
-        nature=first.nature,
-        type=first.type,
-        month=first.month,
-        individuals=first.individuals,
-        event_date=first.event_date,
-    )
-    return company, establishment, identified
-
-
 def to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
@@ -446,57 +508,3 @@ def _deadlines_for(
         # A signalement without a readable event date (its own anomaly says why): no deadline.
         return None, None
     return to_utc(computed.deadline), to_utc(computed.cutoff)
-
-
-# --- quota ---------------------------------------------------------------------------------------
-
-
-def payslips_counted(declarations: Iterable[tuple[uuid.UUID, str, str, int]]) -> int:
-    """Payslips of a year from (establishment, month, type, individuals), oldest first.
-
-    An annule-et-remplace (types 03 and 05) replaces what the establishment declared for that
-    month; any other type adds to it.
-    """
-    per_month: dict[tuple[uuid.UUID, str], int] = {}
-    for establishment_id, month, type_, individuals in declarations:
-        key = (establishment_id, month)
-        per_month[key] = individuals + (0 if type_ in REPLACING_TYPES else per_month.get(key, 0))
-    return sum(per_month.values())
-
-
-def _check_quota(
-    session: Session,
-    *,
-    company: Company,
-    establishment: Establishment,
-    nature: str,
-    type_: str,
-    month: str,
-    individuals: int,
-) -> None:
-    if nature != "01":
-        return
-    tenant = tenants_service.get_tenant_or_raise(session, tenant_id=company.tenant_id)
-    limit = tenants_service.payslip_limit(session, tenant=tenant)
-    if limit is None:
-        return
-    year = int(month[:4])
-    rows = [
-        (d.establishment_id, d.month, d.type, d.individuals)
-        for d in repository.list_monthly_for_year(session, company_id=company.id, year=year)
-    ]
-    used = payslips_counted(rows)
-    after = payslips_counted([*rows, (establishment.id, month, type_, individuals)])
-    if after > limit:
-        raise QuotaExceeded(
-            f"company {company.siren} would reach {after} payslips in {year}, over the limit of "
-            f"{limit} per company per year of the {tenant.offering} offering; ask the operator "
-            "to raise the tenant's limit",
-            siren=company.siren,
-            year=year,
-            limit=limit,
-            used=used,
-            requested=individuals,
-        )
-
-

@@ -107,6 +107,7 @@ def begin(
 ) -> None:
     """The first event of a new declaration: it was received."""
     declaration.status = DeclarationStatus.RECEIVED
+    declaration.status_changed_at = at
     session.add(declaration)
     _record(session, declaration, DeclarationStatus.RECEIVED, at=at, by=by, detail=detail)
 
@@ -131,6 +132,8 @@ def advance(
             current_status=str(current),
             requested_status=str(to),
         )
+    if to is not current:
+        declaration.status_changed_at = at
     declaration.status = to
     session.add(declaration)
     _record(session, declaration, to, at=at, by=by, detail=detail, detail_sealed=detail_sealed)

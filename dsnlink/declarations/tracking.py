@@ -3,6 +3,8 @@ details, receipts, the stored file) and the re-encryption of what they keep seal
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -12,8 +14,9 @@ from typing import Any
 from sqlmodel import Session
 
 from dsnlink.declarations import repository
+from dsnlink.declarations.errors import UnknownFilter
 from dsnlink.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
-from dsnlink.declarations.repository import DeclarationFilters
+from dsnlink.declarations.repository import DeclarationFilters, Keyset
 from dsnlink.declarations.schemas import (
     AnomalyRead,
     CompanyRef,
@@ -32,6 +35,8 @@ from dsnlink.tenants import repository as tenants_repository
 from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 
+RECEIPT_VERSION = 2
+
 
 def receipt_payload(
     *,
@@ -41,11 +46,20 @@ def receipt_payload(
     deadline: datetime | None,
     cutoff: datetime | None,
     guaranteed: bool,
+    status: DeclarationStatus | None = None,
+    siren: str | None = None,
+    nic: str | None = None,
+    month: str | None = None,
+    nature: str | None = None,
+    type_: str | None = None,
 ) -> dict[str, Any]:
+    """What a receipt signs. Version 2 (from migration 0008) also names the status at intake,
+    SIREN/NIC, month, nature and type; version 1 receipts keep their six fields."""
+
     def stamp(moment: datetime | None) -> str | None:
         return moment.astimezone(UTC).isoformat() if moment is not None else None
 
-    return {
+    payload: dict[str, Any] = {
         "declaration_id": str(declaration_id),
         "sha256": sha256,
         "received_at": stamp(received_at),
@@ -53,6 +67,45 @@ def receipt_payload(
         "cutoff": stamp(cutoff),
         "guaranteed": guaranteed,
     }
+    if status is None:
+        return payload
+    return payload | {
+        "kind": "intake",
+        "version": RECEIPT_VERSION,
+        "status": str(status),
+        "siren": siren,
+        "nic": nic,
+        "month": month,
+        "nature": nature,
+        "type": type_,
+    }
+
+
+def deposit_receipt_payload(
+    declaration: Declaration, *, idflux: str, deposited_at: datetime, siren: str, nic: str
+) -> dict[str, Any]:
+    """What a deposit receipt signs: the file (its sha256, as in the intake receipt) is held by
+    the deposit point under `idflux` since `deposited_at`."""
+    return {
+        "kind": "deposit",
+        "version": 1,
+        "declaration_id": str(declaration.id),
+        "sha256": declaration.sha256,
+        "idflux": idflux,
+        "deposited_at": deposited_at.astimezone(UTC).isoformat(),
+        "siren": siren,
+        "nic": nic,
+        "month": declaration.month,
+        "nature": declaration.nature,
+        "type": declaration.type,
+    }
+
+
+def intake_status(declaration: Declaration) -> DeclarationStatus:
+    """The status a declaration had when intake ended: rejected by the norm, or validated."""
+    if declaration.status == DeclarationStatus.REJECTED:
+        return DeclarationStatus.REJECTED
+    return DeclarationStatus.VALIDATED
 
 
 def get_declaration_or_raise(
@@ -121,6 +174,7 @@ def _summary_fields(
         "ordered_by_user_id": declaration.ordered_by_user_id,
         "anomaly_count": declaration.anomaly_count,
         "organisms_status": declaration.organisms or {},
+        "status_changed_at": declaration.status_changed_at or declaration.received_at,
     }
 
 
@@ -154,6 +208,33 @@ def describe_declaration(
     )
 
 
+def encode_cursor(declaration: Declaration, *, feed: bool) -> str:
+    """An opaque cursor after `declaration` in the listing's order (feed: by status change)."""
+    at = declaration.status_changed_at if feed else declaration.received_at
+    assert at is not None
+    raw = json.dumps({"f": feed, "t": at.astimezone(UTC).isoformat(), "i": str(declaration.id)})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, feed: bool) -> Keyset:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        keyset = Keyset(at=datetime.fromisoformat(raw["t"]), id=uuid.UUID(raw["i"]))
+        same_order = raw["f"] is feed
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnknownFilter(
+            "the cursor is not one this API gave: pass `next_cursor` of the previous page as is",
+            parameter="cursor",
+        ) from exc
+    if not same_order or keyset.at.tzinfo is None:
+        raise UnknownFilter(
+            "the cursor belongs to another ordering: keep `updated_since` as it was when the "
+            "cursor was given",
+            parameter="cursor",
+        )
+    return keyset
+
+
 def list_declarations(
     session: Session,
     *,
@@ -161,7 +242,15 @@ def list_declarations(
     filters: DeclarationFilters,
     limit: int,
     offset: int,
+    cursor: str | None = None,
 ) -> DeclarationPage:
+    """A page of declarations; `next_cursor` continues it (stable under concurrent intake)."""
+    feed = filters.updated_since is not None
+    if cursor is not None and offset:
+        raise UnknownFilter(
+            "cursor and offset cannot be combined: follow `next_cursor` alone",
+            parameter="offset",
+        )
     page, total = repository.list_declarations(
         session,
         tenant_id=principal.tenant_id,
@@ -169,6 +258,7 @@ def list_declarations(
         limit=limit,
         offset=offset,
         company_ids=principal.company_ids,
+        after=decode_cursor(cursor, feed=feed) if cursor is not None else None,
     )
     companies, establishments = company_refs(session, page)
     return DeclarationPage(
@@ -181,6 +271,7 @@ def list_declarations(
         total=total,
         limit=limit,
         offset=offset,
+        next_cursor=encode_cursor(page[-1], feed=feed) if len(page) == limit else None,
     )
 
 
@@ -190,6 +281,19 @@ def read_receipt(
     declaration = get_visible_declaration_or_raise(
         session, principal=principal, declaration_id=declaration_id
     )
+    versioned: dict[str, Any] = {}
+    if declaration.receipt_version >= RECEIPT_VERSION:
+        establishment = session.get(Establishment, declaration.establishment_id)
+        company = session.get(Company, declaration.company_id)
+        assert establishment is not None and company is not None
+        versioned = {
+            "status": intake_status(declaration),
+            "siren": company.siren,
+            "nic": establishment.nic,
+            "month": declaration.month,
+            "nature": declaration.nature,
+            "type_": declaration.type,
+        }
     return ReceiptRead(
         payload=receipt_payload(
             declaration_id=declaration.id,
@@ -198,6 +302,7 @@ def read_receipt(
             deadline=declaration.deadline,
             cutoff=declaration.cutoff,
             guaranteed=declaration.guaranteed,
+            **versioned,
         ),
         signature=declaration.receipt_signature,
         key_id=declaration.receipt_key_id,

@@ -6,14 +6,16 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import datetime
 
 from dsnlink import db
 from dsnlink.clock import SystemClock
 from dsnlink.config import get_settings
 from dsnlink.errors import InputError
 from dsnlink.sla.offerings import DEFAULT_OFFERING_ID
-from dsnlink.tenants import limits, service
+from dsnlink.tenants import keys, limits, service
 from dsnlink.tenants.models import Formula
+from dsnlink.tenants.schemas import Scope
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +46,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     limit.add_argument("--users", type=int, help="active users")
     limit.add_argument("--companies", type=int, help="registered companies")
     limit.set_defaults(func=run_set_limit)
+
+    issue = commands.add_parser(
+        "issue-key", help="issue an API key for a tenant's user; print it once"
+    )
+    issue.add_argument("tenant", help="tenant id or name")
+    issue.add_argument(
+        "--email", help="the user the key acts as (default: the tenant's first administrator)"
+    )
+    issue.add_argument("--name", default="issued by the operator")
+    issue.add_argument(
+        "--scopes",
+        help="comma-separated: read,upload,transmit,admin (default: every scope)",
+    )
+    issue.add_argument(
+        "--expires", metavar="ISO-8601", help="expiry, with an offset (default: never)"
+    )
+    issue.add_argument("--json", action="store_true", help='print {"api_key_id", "api_key"}')
+    issue.set_defaults(func=run_issue_key)
 
     user = subparsers.add_parser("user", help="manage a tenant's users (operator)")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION")
@@ -83,6 +103,62 @@ def run_create(args: argparse.Namespace) -> int:
         print(f"API key (shown once, keep it safe): {created.api_key}")
     else:
         print(f"tenant {args.name} created: {tenant_id} (not activated: no API key yet)")
+    return 0
+
+
+def _scopes(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    scopes = sorted({part.strip() for part in text.split(",") if part.strip()})
+    unknown = [scope for scope in scopes if scope not in {s.value for s in Scope}]
+    if unknown or not scopes:
+        raise InputError(
+            f"unknown scope(s) {', '.join(unknown) or '(none)'}: use read, upload, transmit, admin",
+            scopes=scopes,
+        )
+    return scopes
+
+
+def _expiry(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"--expires {text!r} is not an ISO-8601 date-time") from exc
+    if moment.tzinfo is None:
+        raise InputError("--expires needs an offset (e.g. 2027-01-01T00:00:00+01:00)")
+    return moment
+
+
+def run_issue_key(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    settings.check_secrets()
+    scopes, expires_at = _scopes(args.scopes), _expiry(args.expires)
+    engine = db.engine_from_settings(settings)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            key, plaintext = keys.issue_api_key(
+                session,
+                tenant_reference=args.tenant,
+                email=args.email,
+                name=args.name,
+                scopes=scopes,
+                expires_at=expires_at,
+                secret=settings.secret_key,
+                clock=SystemClock(),
+            )
+            key_id = str(key.id)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps({"api_key_id": key_id, "api_key": plaintext}))
+    else:
+        print(
+            f"API key {key_id} ({', '.join(scopes) if scopes else 'every scope'}"
+            f"{', expires ' + expires_at.isoformat() if expires_at else ''})"
+        )
+        print(f"API key (shown once, keep it safe): {plaintext}")
     return 0
 
 

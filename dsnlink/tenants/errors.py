@@ -4,12 +4,14 @@ ForbiddenError
 ├── AuthenticationRequired        no API key, a malformed, unknown or revoked one
 ├── AdministratorRequired         the caller's role may not do this
 ├── ActingAsAnotherAdministrator  a key for, or the password of, another administrator
-└── TenantNotActivated            nothing is transmitted before the tenant's first API key
+├── TenantNotActivated            nothing is transmitted before the tenant's first API key
+└── ScopeRequired                 the API key lacks the scope this request needs
 ConflictError
 ├── LastAdministrator             the tenant's last SaaS administrator cannot be removed
 ├── ExternalAdministratorExists   a tenant has at most one external administrator
 ├── AlreadyExists                 a tenant, user, company or establishment already registered
-└── ApiKeyRevoked                 the key was already revoked
+├── ApiKeyRevoked                 the key was already revoked
+└── LastAdminKey                  the tenant's last administration key cannot be revoked
 InputError
 ├── InvalidSiren                  a SIREN whose check digit is wrong
 ├── InvalidSiret                  a SIRET (SIREN + NIC) whose check digit is wrong
@@ -74,3 +76,11 @@ class CompanyScopeForAdministrator(InputError):
 
 class TooManySignInAttempts(LimitExceeded):
     code = "too-many-sign-in-attempts"
+
+
+class LastAdminKey(ConflictError):
+    code = "last-admin-key"
+
+
+class ScopeRequired(ForbiddenError):
+    code = "scope-required"

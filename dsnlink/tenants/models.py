@@ -102,6 +102,10 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scopes: list[str] | None = Field(
+        default=None, sa_type=sa.JSON, description="read/upload/transmit/admin; None: every scope"
+    )
 
 
 class Declarant(SQLModel, table=True):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from dsnlink.inputs import InputModel
 from dsnlink.tenants.models import Formula, Role
@@ -27,6 +28,16 @@ Email = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+class Scope(StrEnum):
+    """What an API key may do: read (GET), upload and delete declarations, order transmissions,
+    administer (every other write: companies, users, keys, webhooks, declarants)."""
+
+    READ = "read"
+    UPLOAD = "upload"
+    TRANSMIT = "transmit"
+    ADMIN = "admin"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the user an API key belongs to, acting with that user's role.
@@ -40,6 +51,11 @@ class Principal:
     role: Role
     api_key_id: uuid.UUID | None = None
     company_ids: frozenset[uuid.UUID] | None = None
+    # What the API key may do; None: everything its user's role allows (a session, an old key).
+    scopes: frozenset[str] | None = None
+
+    def may(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
     def may_see(self, company_id: uuid.UUID) -> bool:
         return self.company_ids is None or company_id in self.company_ids
@@ -126,9 +142,20 @@ class ApiKeyCreate(_Input):
     user_id: uuid.UUID | None = Field(
         default=None, description="the user the key acts as; default: the caller"
     )
+    scopes: list[Scope] | None = Field(
+        default=None,
+        min_length=1,
+        description="read, upload, transmit, admin; default: every scope",
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="after this moment the key is refused; default: never"
+    )
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "payroll software"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "payroll software", "scopes": ["read", "upload", "transmit"]}]
+        },
     )
 
 
@@ -143,6 +170,8 @@ class ApiKeyRead(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    scopes: list[str] | None = Field(default=None, description="None: every scope")
 
 
 class ApiKeyCreated(ApiKeyRead):

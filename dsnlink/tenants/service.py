@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -20,7 +22,6 @@ from dsnlink.tenants.errors import (
     ActingAsAnotherAdministrator,
     AdministratorRequired,
     AlreadyExists,
-    ApiKeyRevoked,
     AuthenticationRequired,
     CompanyScopeForAdministrator,
     ExternalAdministratorExists,
@@ -192,12 +193,22 @@ def authenticate(session: Session, *, raw_key: str | None, secret: str, clock: C
         raise AuthenticationRequired("unknown API key")
     if key.revoked_at is not None:
         raise AuthenticationRequired("this API key has been revoked", api_key_id=str(key.id))
+    now = clock.now()
+    if key.expires_at is not None and now >= key.expires_at:
+        raise AuthenticationRequired(
+            f"this API key expired at {key.expires_at.isoformat()}",
+            api_key_id=str(key.id),
+            expired_at=key.expires_at,
+        )
     user = session.get(User, key.user_id)
     if user is None or user.removed_at is not None:
         raise AuthenticationRequired("the user owning this API key was removed")
-    key.last_used_at = clock.now()
+    key.last_used_at = now
     session.add(key)
-    return principal_of(session, user, api_key_id=key.id)
+    principal = principal_of(session, user, api_key_id=key.id)
+    if key.scopes is None:
+        return principal
+    return dataclasses.replace(principal, scopes=frozenset(key.scopes))
 
 
 def require_admin(principal: Principal) -> None:
@@ -441,9 +452,15 @@ def _issue_api_key(
     secret: str,
     clock: Clock,
     created_by: uuid.UUID | None = None,
+    scopes: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     new = apikeys.generate_key(secret=secret)
     now = clock.now()
+    if expires_at is not None and expires_at <= now:
+        raise InputError(
+            "an API key must expire in the future", field="expires_at", expires_at=expires_at
+        )
     key = ApiKey(
         tenant_id=tenant.id,
         user_id=user.id,
@@ -452,6 +469,8 @@ def _issue_api_key(
         prefix=new.prefix,
         key_hash=new.hash,
         created_at=now,
+        scopes=sorted(set(scopes)) if scopes is not None else None,
+        expires_at=expires_at,
     )
     session.add(key)
     if tenant.activated_at is None:
@@ -470,8 +489,11 @@ def create_api_key(
     user_id: uuid.UUID | None,
     secret: str,
     clock: Clock,
+    scopes: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key (returned once in clear) acting as `user_id`, by default the caller.
+    """A new key (returned once in clear) acting as `user_id`, by default the caller, with
+    optional scopes (default: all) and expiry (default: never).
 
     The key records who minted it. A key acting as another administrator is refused: it would
     let one administrator act under another's name.
@@ -497,24 +519,11 @@ def create_api_key(
         secret=secret,
         clock=clock,
         created_by=principal.user_id,
+        scopes=scopes,
+        expires_at=expires_at,
     )
 
 
 def list_api_keys(session: Session, *, principal: Principal) -> Sequence[ApiKey]:
     require_admin(principal)
     return repository.list_api_keys(session, tenant_id=principal.tenant_id)
-
-
-def revoke_api_key(
-    session: Session, *, principal: Principal, key_id: uuid.UUID, clock: Clock
-) -> ApiKey:
-    require_admin(principal)
-    key = repository.get_api_key(session, tenant_id=principal.tenant_id, key_id=key_id)
-    if key is None:
-        raise NotFoundError(f"no API key {key_id}", api_key_id=str(key_id))
-    if key.revoked_at is not None:
-        raise ApiKeyRevoked(f"API key {key_id} is already revoked", api_key_id=str(key_id))
-    key.revoked_at = clock.now()
-    session.add(key)
-    session.flush()
-    return key

@@ -420,3 +420,55 @@ def get_return(
 
 def all_returns(session: Session) -> Sequence[DepositReturn]:
     return session.exec(select(DepositReturn).order_by(col(DepositReturn.id))).all()
+
+
+# --- the returns of every declaration (integration API, issue 14) ---------------------------------
+
+
+def list_returns_across(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    company_ids: Sequence[uuid.UUID] | None,
+    declaration_id: uuid.UUID | None,
+    siret: str | None,
+    nature: str | None,
+    status: str | None,
+    published_after: datetime | None,
+    published_before: datetime | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[tuple[DepositReturn, Declaration]]:
+    """A tenant's returns, oldest downloaded first (keyset on the row id), with their
+    declarations; only `company_ids`' when given."""
+    from dsnlink.tenants.models import Establishment
+
+    query = (
+        select(DepositReturn, Declaration)
+        .join(Declaration, col(Declaration.id) == DepositReturn.declaration_id)
+        .where(Declaration.tenant_id == tenant_id)
+    )
+    if company_ids is not None:
+        query = query.where(col(Declaration.company_id).in_(list(company_ids)))
+    if declaration_id is not None:
+        query = query.where(DepositReturn.declaration_id == declaration_id)
+    if siret is not None:
+        query = query.where(
+            col(Declaration.establishment_id).in_(
+                select(Establishment.id).where(
+                    Establishment.tenant_id == tenant_id, Establishment.siret == siret
+                )
+            )
+        )
+    if nature is not None:
+        query = query.where(DepositReturn.nature == nature)
+    if status is not None:
+        query = query.where(DepositReturn.status == status)
+    if published_after is not None:
+        query = query.where(col(DepositReturn.published_at) >= published_after)
+    if published_before is not None:
+        query = query.where(col(DepositReturn.published_at) < published_before)
+    if after_id is not None:
+        query = query.where(col(DepositReturn.id) > after_id)
+    rows = session.exec(query.order_by(col(DepositReturn.id)).limit(limit)).all()
+    return [(row, declaration) for row, declaration in rows]

@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from dsnlink.declarations import repository as declarations_repository
 from dsnlink.declarations import tracking
+from dsnlink.declarations.errors import NotDeposited, UnknownFilter
 from dsnlink.declarations.models import DeclarationStatus
-from dsnlink.declarations.schemas import DeclarationRead, EventRead
+from dsnlink.declarations.schemas import DeclarationRead, EventRead, ReceiptRead
 from dsnlink.deposit_point.returns import (
     DeclarationOutcome,
     Employee,
@@ -27,7 +28,9 @@ from dsnlink.errors import NotFoundError
 from dsnlink.norm.catalogue import get_catalogue
 from dsnlink.outbox.models import JobStatus
 from dsnlink.security.keys import Keyring
+from dsnlink.security.receipts import ReceiptSigner
 from dsnlink.tenants import repository as tenants_repository
+from dsnlink.tenants.models import Company, Establishment
 from dsnlink.tenants.schemas import Principal
 from dsnlink.transmission import repository
 from dsnlink.transmission.models import DepositReturn
@@ -386,3 +389,119 @@ def get_return_xml(
     """The stored XML of a return of a declaration (the caller checked the tenant)."""
     row = _return_row(session, declaration_id=declaration_id, return_id=return_id)
     return keyring.decrypt(row.xml_sealed).decode("utf-8", errors="replace")
+
+
+# --- the deposit receipt (integration API, issue 14) ----------------------------------------------
+
+
+def read_deposit_receipt(
+    session: Session, *, principal: Principal, declaration_id: uuid.UUID, signer: ReceiptSigner
+) -> ReceiptRead:
+    """The signed proof that the deposit point holds the declaration's file: its idflux and the
+    deposit time, from `deposited_flow` (Ed25519 is deterministic: the same proof every time)."""
+    declaration = tracking.get_visible_declaration_or_raise(
+        session, principal=principal, declaration_id=declaration_id
+    )
+    flow = repository.flow_of(session, declaration.id)
+    if flow is None:
+        raise NotDeposited(
+            f"declaration {declaration.id} is {declaration.status}: the deposit point does not "
+            "hold it yet, so there is no deposit receipt",
+            declaration_id=str(declaration.id),
+            current_status=declaration.status,
+        )
+    company = session.get(Company, declaration.company_id)
+    establishment = session.get(Establishment, declaration.establishment_id)
+    assert company is not None and establishment is not None
+    signed = signer.sign(
+        tracking.deposit_receipt_payload(
+            declaration,
+            idflux=flow.idflux,
+            deposited_at=flow.deposited_at,
+            siren=company.siren,
+            nic=establishment.nic,
+        )
+    )
+    return ReceiptRead(payload=signed.payload, signature=signed.signature, key_id=signed.key_id)
+
+
+# --- the returns of every declaration (integration API, issue 14) ---------------------------------
+
+
+class ReturnListItem(BaseModel):
+    """One return of the deposit point, with the declaration it answers."""
+
+    declaration_id: uuid.UUID
+    month: str
+    nature_of_declaration: str
+    return_id: str
+    nature: str
+    label: str | None
+    ops: str | None
+    status: str | None = Field(description="OK, ANO (non-blocking anomalies) or KO")
+    kind: str | None
+    published_at: datetime | None
+    downloaded_at: datetime
+    url: str = Field(description="the XML document: GET this path")
+
+
+class ReturnPage(BaseModel):
+    items: list[ReturnListItem]
+    next_cursor: str | None = Field(description="pass it as `cursor`; null on the last page")
+
+
+def list_returns(
+    session: Session,
+    *,
+    principal: Principal,
+    declaration_id: uuid.UUID | None,
+    siret: str | None,
+    nature: str | None,
+    status: str | None,
+    published_after: datetime | None,
+    published_before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> ReturnPage:
+    """The tenant's returns across declarations, in the order they were stored (a feed)."""
+    after_id = None
+    if cursor is not None:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise UnknownFilter(
+                "the cursor is not one this API gave: pass `next_cursor` as is",
+                parameter="cursor",
+            )
+        after_id = int(cursor)
+    rows = repository.list_returns_across(
+        session,
+        tenant_id=principal.tenant_id,
+        company_ids=sorted(principal.company_ids) if principal.company_ids is not None else None,
+        declaration_id=declaration_id,
+        siret=siret,
+        nature=nature,
+        status=status,
+        published_after=published_after,
+        published_before=published_before,
+        after_id=after_id,
+        limit=limit,
+    )
+    return ReturnPage(
+        items=[
+            ReturnListItem(
+                declaration_id=declaration.id,
+                month=declaration.month,
+                nature_of_declaration=declaration.nature,
+                return_id=row.return_id,
+                nature=row.nature,
+                label=row.label,
+                ops=row.ops or None,
+                status=row.status,
+                kind=row.kind,
+                published_at=row.published_at,
+                downloaded_at=row.downloaded_at,
+                url=f"/v1/declarations/{declaration.id}/returns/{row.return_id}",
+            )
+            for row, declaration in rows
+        ],
+        next_cursor=str(rows[-1][0].id) if len(rows) == limit and rows[-1][0].id else None,
+    )

@@ -45,6 +45,7 @@ from dsnlink.transmission.context import (
 )
 from dsnlink.transmission.inbox import poll_returns
 from dsnlink.transmission.protocol import transmit_step
+from dsnlink.webhooks import dispatcher as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +224,9 @@ class TransmissionWorker:
             self.beat_if_due()
             if self.alerts is not None:
                 self.alerts.run_if_due()
+            ran += webhooks.dispatch(
+                self.context.sessions, clock=self.context.clock, keyring=self.context.keyring
+            )
             if not ran:
                 stop.wait(idle)
 
@@ -232,6 +236,9 @@ class TransmissionWorker:
         while time.monotonic() < deadline:
             self.run_once()
             self.poll_returns_if_due()
+            webhooks.dispatch(
+                self.context.sessions, clock=self.context.clock, keyring=self.context.keyring
+            )
             if not self._pending():
                 return True
             time.sleep(idle)

@@ -290,11 +290,12 @@ async def test_upload_with_transmit_orders_at_once(
 async def test_after_cutoff_refused_unless_accept_late(
     client: httpx.AsyncClient,
     tenant_a: Any,
-    company_a: dict[str, Any],
+    register_company: Any,
     clock: FrozenClock,
     db_engine: Engine,
     settings: Settings,
 ) -> None:
+    await register_company(tenant_a, nics=(NIC_A, "00082"))
     clock.set(datetime(2026, 11, 4, 16, 0, 1, tzinfo=UTC))
     refused = await upload(client, tenant_a, dsn())
     assert refused.status_code == 422
@@ -311,7 +312,9 @@ async def test_after_cutoff_refused_unless_accept_late(
     assert (late.json()["guaranteed"], late.json()["late"]) == (False, False)
 
     clock.set(datetime(2026, 11, 5, 11, 0, 1, tzinfo=UTC))
-    after_deadline = await upload(client, tenant_a, dsn(seed=2), params={"accept_late": "true"})
+    after_deadline = await upload(
+        client, tenant_a, dsn(seed=2, nic="00082"), params={"accept_late": "true"}
+    )
     assert (after_deadline.json()["guaranteed"], after_deadline.json()["late"]) == (False, True)
 
 
@@ -332,6 +335,14 @@ async def test_signed_receipt_verifies_and_detects_tampering(
         "deadline": "2026-11-05T11:00:00+00:00",
         "cutoff": "2026-11-04T16:00:00+00:00",
         "guaranteed": True,
+        "kind": "intake",
+        "version": 2,
+        "status": "validated",
+        "siren": SIREN_A,
+        "nic": NIC_A,
+        "month": "2026-10",
+        "nature": "01",
+        "type": "01",
     }
     assert verify_receipt(payload, receipt["signature"], public["public_key_pem"])
     assert not verify_receipt(
@@ -347,9 +358,9 @@ async def test_signed_receipt_verifies_and_detects_tampering(
 async def test_listing_filters_and_pagination(
     client: httpx.AsyncClient, tenant_a: Any, register_company: Any, clock: FrozenClock
 ) -> None:
-    company = await register_company(tenant_a, nics=(NIC_A, "00082"))
-    for seed in range(3):
-        assert (await upload(client, tenant_a, dsn(seed=seed))).status_code == 201
+    company = await register_company(tenant_a, nics=(NIC_A, "00082", "00090", "00017"))
+    for seed, nic in enumerate((NIC_A, "00090", "00017")):
+        assert (await upload(client, tenant_a, dsn(seed=seed, nic=nic))).status_code == 201
     assert (await upload(client, tenant_a, dsn(nic="00082"))).status_code == 201
     assert (await upload(client, tenant_a, dsn(month="2026-11"))).status_code == 201
     assert (await upload(client, tenant_a, rejected_dsn(seed=9))).status_code == 201

@@ -114,7 +114,7 @@ async def test_upload_failing_on_personal_data_logs_it_redacted(
             f"cannot index upload (key {tenant_a.api_key}); first lines:\n{body[:4000]}"
         )
 
-    monkeypatch.setattr(declarations_route.service, "receive_declaration", crashing_intake)
+    monkeypatch.setattr(declarations_route.service, "receive_declaration_once", crashing_intake)
     response = await client.post(
         "/v1/declarations",
         content=dsn,

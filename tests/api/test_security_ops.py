@@ -46,7 +46,10 @@ async def _upload(client: httpx.AsyncClient, tenant: TenantHandle, seed: int, **
     response = await client.post(
         "/v1/declarations",
         params={"accept_late": "true", **params},
-        content=sample_bytes(employees=1, month=MONTH, seed=seed, siren=SIREN_A, nic=NIC_A),
+        # One normal declaration per month: each seed files its own month of 2026.
+        content=sample_bytes(
+            employees=1, month=f"2026-{seed:02d}", seed=seed, siren=SIREN_A, nic=NIC_A
+        ),
         headers={**tenant.headers, "Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 201, response.text

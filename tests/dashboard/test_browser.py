@@ -286,7 +286,7 @@ def test_pages_work_without_javascript(stack: Stack, browser: Browser) -> None:
     page = context.new_page()
     _sign_in(page, stack.url)
     page.get_by_role("link", name="Déposer une DSN").click()
-    body = sample_bytes(employees=1, month=_month(0), seed=23, siren=SIREN_A, nic=NIC_A)
+    body = sample_bytes(employees=1, month=_month(-1), seed=23, siren=SIREN_A, nic=NIC_A)
     page.get_by_label("Fichier DSN (texte ou .gz)").set_input_files(
         {"name": "sans-js.dsn", "mimeType": "application/octet-stream", "buffer": body}
     )

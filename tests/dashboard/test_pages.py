@@ -96,7 +96,11 @@ async def test_a_client_company_user_sees_only_its_own_dossiers(
     assert [c["company"]["siren"] for c in deadlines_api["companies"]] == [SIREN_A]
     refused = await upload(api, tenant, SIREN_B, NIC_B, seed=3, headers=headers)
     assert refused.status_code == 403, refused.text
-    assert (await upload(api, tenant, SIREN_A, NIC_A, seed=4, headers=headers)).status_code == 201
+    # Another month: one normal declaration per establishment and month.
+    other_month = await upload(
+        api, tenant, SIREN_A, NIC_A, seed=4, month="2026-11", headers=headers
+    )
+    assert other_month.status_code == 201
 
     # Lifting the restriction (PATCH company_ids=[]) shows every company again.
     lifted = await api.patch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from dsnlink.declarations.service import payslips_counted
+from dsnlink.declarations.quota import payslips_counted
 
 HEAD_OFFICE, SHOP = uuid.uuid4(), uuid.uuid4()
 

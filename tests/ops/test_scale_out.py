@@ -62,7 +62,9 @@ async def upload_all(
 
     async def one(http: httpx.AsyncClient, seed: int) -> tuple[str, str, int]:
         siren, nic = companies[seed % len(companies)]
-        body = sample_bytes(employees=3, month=MONTH, seed=seed, siren=siren, nic=nic)
+        # One normal declaration per establishment and month: each round files an earlier month.
+        month = f"{MONTH[:5]}{int(MONTH[5:]) - seed // len(companies):02d}"
+        body = sample_bytes(employees=3, month=month, seed=seed, siren=siren, nic=nic)
         url = urls[seed % len(urls)]
         async with limit:
             response = await http.post(

@@ -58,10 +58,17 @@ class Gateway:
     headers: dict[str, str]
     siren: str = SIREN
     nic: str = NIC
+    uploads: int = 0
 
     async def upload(
-        self, seed: int, *, transmit: bool = True, employees: int = 2, month: str = MONTH
+        self, seed: int, *, transmit: bool = True, employees: int = 2, month: str | None = None
     ) -> str:
+        if month is None:
+            # One normal declaration per month and establishment: each upload files an earlier
+            # month unless the test names one.
+            year, index = divmod(int(MONTH[:4]) * 12 + int(MONTH[5:]) - 1 - self.uploads, 12)
+            self.uploads += 1
+            month = f"{year}-{index + 1:02d}"
         body = sample_bytes(
             employees=employees, month=month, seed=seed, siren=self.siren, nic=self.nic
         )
