@@ -48,6 +48,7 @@ from benchmarks.harness import (  # noqa: E402
     create_companies,
     create_tenant,
     dsnlink_argv,
+    filing_month,
     gateway_env,
     ledger,
     mock_argv,
@@ -59,7 +60,6 @@ from benchmarks.harness import (  # noqa: E402
 )
 from dsnlink.norm.sample import sample_bytes  # noqa: E402
 
-MONTH = "2026-10"
 # The one net-entreprises person every declarant names with --shared-identity.
 SHARED_IDENTITY = {"siret": "41027602600029", "nom": "Cabinet", "prenom": "Paie", "password": "x"}
 DRILL_TIMINGS = {
@@ -89,7 +89,8 @@ async def upload_all(
 
     async def one(http: httpx.AsyncClient, seed: int) -> str:
         siren, nic = companies[seed % len(companies)]
-        body = sample_bytes(employees=1, month=MONTH, seed=seed, siren=siren, nic=nic)
+        month = filing_month(seed // len(companies))
+        body = sample_bytes(employees=1, month=month, seed=seed, siren=siren, nic=nic)
         async with limit:
             response = await http.post(
                 f"{urls[seed % len(urls)]}/v1/declarations",
@@ -205,7 +206,8 @@ def main() -> int:
         for index, name in enumerate(tenants):
             key = create_tenant(env, workdir, name, payslips=10_000_000)
             companies = create_companies(
-                urls[0], key, range(index * share, (index + 1) * share), identity=identity
+                urls[0], key, range(index * share, (index + 1) * share), identity=identity,
+                establishments=4,
             )
             count = args.declarations // len(tenants)
             ids |= set(asyncio.run(upload_all(urls, key, companies, count, first=index * count)))

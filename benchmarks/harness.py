@@ -275,10 +275,30 @@ def siren_for(index: int) -> str:
 
 
 def nic_for(siren: str) -> str:
+    return nics_for(siren, 1)[0]
+
+
+def nics_for(siren: str, count: int) -> list[str]:
+    """The first `count` NICs that make a valid SIRET with `siren`."""
+    found = []
     for number in range(1, 100000):
         if luhn.is_valid(siren + f"{number:05d}"):
-            return f"{number:05d}"
+            found.append(f"{number:05d}")
+            if len(found) == count:
+                return found
     raise AssertionError(siren)
+
+
+# One normal declaration per establishment and month is live at a time (filing_rules.py), and
+# the sample norms cover 2024-01 to 2026-12: a benchmark filing many declarations for one
+# establishment walks back one month per declaration from 2026-10.
+FILING_MONTHS = 34
+
+
+def filing_month(slot: int) -> str:
+    """The month of an establishment's `slot`-th declaration (2026-10, 2026-09, ... 2024-01)."""
+    year, index = divmod(2026 * 12 + 9 - slot % FILING_MONTHS, 12)
+    return f"{year}-{index + 1:02d}"
 
 
 def create_companies(
@@ -288,24 +308,27 @@ def create_companies(
     *,
     due_day: int = 5,
     identity: dict[str, str] | None = None,
+    establishments: int = 1,
 ) -> list[tuple[str, str]]:
-    """One declarant and one company per index (distinct SIRENs); returns (siren, nic). With
-    `identity`, every declarant names that same net-entreprises person."""
+    """One declarant and one company per index (distinct SIRENs) with `establishments`
+    establishments; returns (siren, nic) per establishment. With `identity`, every declarant
+    names that same net-entreprises person."""
     headers = {"Authorization": f"Bearer {key}"}
     companies = []
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
         for index in indices:
             siren = siren_for(index)
-            nic = nic_for(siren)
+            nics = nics_for(siren, establishments)
+            nic = nics[0]
             declarant = http.post("/v1/declarants", json=identity or {
                 "siret": siren + nic, "nom": f"D{index}", "prenom": "P", "password": "x"})
             declarant.raise_for_status()
             http.post("/v1/companies", json={
                 "siren": siren, "name": f"C{index}", "due_day": due_day,
                 "declarant_id": declarant.json()["id"],
-                "establishments": [{"nic": nic, "name": "E"}],
+                "establishments": [{"nic": n, "name": f"E{n}"} for n in nics],
             }).raise_for_status()
-            companies.append((siren, nic))
+            companies.extend((siren, n) for n in nics)
     return companies
 
 

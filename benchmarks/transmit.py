@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
+    filing_month,
     mock_deposit_point,
     mock_deposits,
-    nic_for,
+    nics_for,
     siren_for,
     worker_settings,
 )
@@ -48,7 +49,6 @@ from dsnlink.norm.sample import sample_bytes  # noqa: E402
 from dsnlink.tenants import service as tenants_service  # noqa: E402
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MONTH = "2026-10"
 CLOCK = SystemClock()
 
 
@@ -67,28 +67,30 @@ async def populate(settings: Settings, engine: sa.Engine, count: int, declarants
         companies = []
         for index in range(declarants):
             s = siren_for(index)
-            nic = nic_for(s)
+            nics = nics_for(s, 4)
+            nic = nics[0]
             declarant = await http.post("/v1/declarants", headers=headers, json={
                 "siret": s + nic, "nom": f"D{index}", "prenom": "P", "password": "x"})
             assert declarant.status_code == 201, declarant.text
             response = await http.post("/v1/companies", headers=headers, json={
                 "siren": s, "name": f"C{index}", "due_day": 5,
                 "declarant_id": declarant.json()["id"],
-                "establishments": [{"nic": nic, "name": "E"}]})
+                "establishments": [{"nic": n, "name": f"E{n}"} for n in nics]})
             assert response.status_code == 201, response.text
-            companies.append((s, nic))
+            companies.extend((s, n) for n in nics)
         for seed in range(count):
-            s, nic = companies[seed % declarants]
+            s, nic = companies[seed % len(companies)]
+            month = filing_month(seed // len(companies))
             response = await http.post(
                 "/v1/declarations", params={"transmit": "true", "accept_late": "true"},
-                content=sample_bytes(employees=1, month=MONTH, seed=seed, siren=s, nic=nic),
+                content=sample_bytes(employees=1, month=month, seed=seed, siren=s, nic=nic),
                 headers={**headers, "Content-Type": "application/octet-stream"})
             assert response.status_code == 201, response.text
 
 
 def reset(engine: sa.Engine) -> None:
     with engine.begin() as connection:
-        for table in ("deposit_return", "deposited_flow", "deposit_attempt", "declarant_lease",
+        for table in ("deposit_return", "deposited_flow", "deposit_attempt", "identity_lease",
                       "returns_cursor"):
             connection.execute(sa.text(f"DELETE FROM {table}"))
         connection.execute(sa.text("DELETE FROM declaration_event WHERE status NOT IN "
