@@ -90,10 +90,15 @@ def problem_response(
     `code` and `extra` unless `english`."""
     if "status" in extra:  # a context's own `status` (a declaration's) must not hide the HTTP one
         extra.setdefault("current_status", extra["status"])
-    french_title, text = texts(code, status, detail, extra, english=english)
+    if title is not None:
+        # The edge's own problems (timeouts, unknown paths...) come with their French title
+        # and detail.
+        french_title, text = title, detail[:1].upper() + detail[1:]
+    else:
+        french_title, text = texts(code, status, detail, extra, english=english)
     body = {
         "type": PROBLEM_BASE + code,
-        "title": title or french_title,
+        "title": french_title,
         "status": status,
         "detail": text,
         **{k: v for k, v in extra.items() if k not in {"type", "title", "status", "detail"}},

@@ -17,8 +17,54 @@ from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
+# Codes whose domain message is already written in French, for a person (its detail as is).
+FRENCH_DOMAIN_MESSAGES: dict[str, str] = {
+    "declarant-not-ready": "Le déclarant ne peut pas déposer",
+    "msa-deposit-point": "Fichier destiné au point de dépôt de la MSA",
+}
+
 # code → (title, detail template, detail without context)
 TEXTS: dict[str, tuple[str, str, str]] = {
+    # added with the transmission, security and norm work
+    "storage-quota-exceeded": (
+        "Espace de stockage épuisé",
+        "Enregistrer ce fichier ({requested} octets) dépasserait le quota de stockage du client "
+        "({value} octets, dont {used} déjà utilisés) : supprimez les déclarations rejetées "
+        "dont vous n'avez plus besoin, ou demandez à l'opérateur de relever le quota.",
+        "Enregistrer ce fichier dépasserait le quota de stockage du client : supprimez les "
+        "déclarations rejetées inutiles, ou demandez à l'opérateur de relever le quota.",
+    ),
+    "declarant-in-use": (
+        "Déclarant utilisé par des transmissions en cours",
+        "{in_flight} transmission(s) sont en cours pour les entreprises du déclarant "
+        "{declarant_id} : attendez qu'elles soient terminées avant de le retirer.",
+        "Des transmissions sont en cours pour les entreprises de ce déclarant : attendez "
+        "qu'elles soient terminées avant de le retirer.",
+    ),
+    "job-in-flight": (
+        "Transmission déjà en file d'attente",
+        "La transmission de la déclaration {declaration_id} est déjà en file d'attente : "
+        "suivez son statut, elle n'est pas ordonnée une seconde fois.",
+        "Cette transmission est déjà en file d'attente : suivez son statut.",
+    ),
+    "acting-as-another-administrator": (
+        "Action réservée à l'administrateur concerné",
+        "Un administrateur ne peut ni définir le mot de passe d'un autre administrateur, ni "
+        "créer une clé agissant en son nom : chaque administrateur le fait pour lui-même.",
+        "Un administrateur ne peut pas agir au nom d'un autre administrateur.",
+    ),
+    "invalid-norm-workbook": (
+        "Classeur de norme illisible",
+        "Le classeur fourni n'est pas un cahier technique DSN lisible (fichier .xlsx avec les "
+        "feuilles Standard, Data Types, Rubriques, Contrôles) : vérifiez le fichier publié par "
+        "net-entreprises.",
+        "Le classeur fourni n'est pas un cahier technique DSN lisible.",
+    ),
+    "decompression-limit-exceeded": (
+        "Contenu décompressé trop volumineux",
+        "La réponse décompressée dépasse la limite de {limit} octets : elle n'est pas lue.",
+        "La réponse décompressée dépasse la limite autorisée : elle n'est pas lue.",
+    ),
     # intake
     "unsupported-upload": (
         "Format d'envoi non accepté",
@@ -508,6 +554,8 @@ def texts(
     if english:
         return code.replace("-", " ").capitalize(), english_detail
     generic_title, generic_detail = BY_STATUS.get(status, BY_STATUS[500 if status >= 500 else 422])
+    if code in FRENCH_DOMAIN_MESSAGES:
+        return FRENCH_DOMAIN_MESSAGES[code], english_detail
     entry = TEXTS.get(code)
     if entry is None:
         return generic_title, generic_detail

@@ -236,7 +236,8 @@ async def test_two_workers_at_once_send_each_alert_once(
 ) -> None:
     await register_company(api, tenant, SIREN_A, NIC_A, "Alpha Boulangerie")
     ids = [
-        (await upload(api, tenant, SIREN_A, NIC_A, seed=seed)).json()["id"] for seed in (1, 2, 3)
+        (await upload(api, tenant, SIREN_A, NIC_A, seed=seed, month=month)).json()["id"]
+        for seed, month in ((1, "2026-10"), (2, "2026-11"), (3, "2026-12"))
     ]
     await sign_in_with_key(browser, tenant.key)
     await choose(browser, "paie@cabinet.example")
