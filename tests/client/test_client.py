@@ -83,6 +83,7 @@ async def test_upload_order_follow_and_verify(
             assert refused.value.title == "Déclaration déjà déposée pour ce mois"
 
             compressed = client.upload(dsn(month="2026-11"), compress=True)
+            clock.advance(timedelta(seconds=1))  # the order is the newest change
             ordered = client.order(first.id)
             assert ordered.status == "ordered"
             followed = list(client.follow(updated_since=since, page_size=1))
