@@ -125,6 +125,7 @@ async def test_failed_ban_are_and_unsent_files_are_still_to_do(
     assert sorted(_rows(day5.text)) == ["Bravo Transports", "Delta Énergie"]
 
     # A rejected file sent again: the old one says it was replaced and links to the new one.
+    clock.advance(timedelta(seconds=1))  # sent after the first one, not at the same instant
     again = await upload(api, tenant, "552100554", "00013", seed=11)
     assert again.status_code == 201
     replaced = await browser.get("/app/echeances", params={"mois": "2026-10", "q": "Bravo"})

@@ -5,6 +5,7 @@ Reads from the deposit point are bounded: a small gzip of zeros cannot fill the 
 from __future__ import annotations
 
 import asyncio
+import time
 import tracemalloc
 import uuid
 import zlib
@@ -74,25 +75,44 @@ async def test_a_poisoned_return_is_quarantined_and_every_other_tenant_gets_its_
     await _drain_until(other, wsettings, db_engine, healthy_id, "conform")
     poisoned_flow = (await gateway.detail(poisoned_id))["transmission"]["idflux"]
     healthy_flow = (await other.detail(healthy_id))["transmission"]["idflux"]
+    worker = fast_worker(wsettings, db_engine, CLOCK)
+
+    def poisoned() -> DepositReturn | None:
+        with Session(db_engine) as session:
+            return session.exec(
+                select(DepositReturn).where(
+                    DepositReturn.idflux == poisoned_flow, DepositReturn.nature == "61"
+                )
+            ).first()
+
+    # The mock publishes its own CRM 61 some seconds after the deposit: let it come first, so
+    # the poison below is that return's newest version whatever the machine's speed.
+    deadline = time.monotonic() + 60
+    while poisoned() is None and time.monotonic() < deadline:
+        await asyncio.to_thread(poll_returns, worker.context)
+        await asyncio.sleep(0.5)
     # Published in this order: the poison first, the good CRM of the other tenant after it.
     _script(mock_url, poisoned_flow, DOCTYPE, "61", ops="URSSAF", replace="true")
     _script(
         mock_url, healthy_flow, (FIXTURES / "exemple_retour_121_CRM_ID_OK.xml").read_bytes(), "121"
     )
 
-    worker = fast_worker(wsettings, db_engine, CLOCK)
     versions = []
     try:
-        for _ in range(3):  # the poison is met every cycle: it must not stop any
+        # The listing is read by the second: a return published this second is listed by a
+        # later cycle, never lost. Poll (with a deadline) until the poison is met ...
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             await asyncio.to_thread(poll_returns, worker.context)
-            with Session(db_engine) as session:
-                versions.append(
-                    session.exec(
-                        select(DepositReturn.versions).where(
-                            DepositReturn.idflux == poisoned_flow, DepositReturn.nature == "61"
-                        )
-                    ).one()
-                )
+            row = poisoned()
+            if row is not None and not row.readable:
+                break
+            await asyncio.sleep(0.2)
+        for _ in range(3):  # ... then it is met every cycle: it must not stop any
+            await asyncio.to_thread(poll_returns, worker.context)
+            row = poisoned()
+            assert row is not None
+            versions.append(row.versions)
     finally:
         worker.context.client.close()
 
