@@ -42,6 +42,8 @@ from dsnlink.transmission.models import DepositedFlow, DepositReturn
 from tests.transmission.test_trust import FIXTURES, _drain_until
 
 CLOCK = SystemClock()
+# A return key of its own: the mock publishes nothing else under it, whatever the timing.
+POISON_OPS = "ORGPOISON"
 DOCTYPE = (
     b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     b"<gipmds:rapport xmlns:gipmds='http://www.gip-mds.fr/'>&x;</gipmds:rapport>"
@@ -81,18 +83,14 @@ async def test_a_poisoned_return_is_quarantined_and_every_other_tenant_gets_its_
         with Session(db_engine) as session:
             return session.exec(
                 select(DepositReturn).where(
-                    DepositReturn.idflux == poisoned_flow, DepositReturn.nature == "61"
+                    DepositReturn.idflux == poisoned_flow,
+                    DepositReturn.nature == "61",
+                    DepositReturn.ops == POISON_OPS,
                 )
             ).first()
 
-    # The mock publishes its own CRM 61 some seconds after the deposit: let it come first, so
-    # the poison below is that return's newest version whatever the machine's speed.
-    deadline = time.monotonic() + 60
-    while poisoned() is None and time.monotonic() < deadline:
-        await asyncio.to_thread(poll_returns, worker.context)
-        await asyncio.sleep(0.5)
     # Published in this order: the poison first, the good CRM of the other tenant after it.
-    _script(mock_url, poisoned_flow, DOCTYPE, "61", ops="URSSAF", replace="true")
+    _script(mock_url, poisoned_flow, DOCTYPE, "61", ops=POISON_OPS)
     _script(
         mock_url, healthy_flow, (FIXTURES / "exemple_retour_121_CRM_ID_OK.xml").read_bytes(), "121"
     )
@@ -118,14 +116,16 @@ async def test_a_poisoned_return_is_quarantined_and_every_other_tenant_gets_its_
 
     with Session(db_engine) as session:
         rows = {(r.idflux, r.nature): r for r in session.exec(select(DepositReturn)).all()}
-    quarantined = rows[(poisoned_flow, "61")]
+    quarantined = poisoned()
+    assert quarantined is not None
     assert not quarantined.readable and "DTD" in (quarantined.error or "")
     assert len(set(versions)) == 1  # stored once, not again each cycle
     assert rows[(healthy_flow, "121")].readable
     detail = await other.detail(healthy_id)
     assert detail["organisms_status"] and detail["status"] == "conform"
     shown = await gateway.detail(poisoned_id)
-    [raw] = [r for r in shown["transmission"]["returns"] if r["nature"] == "61"]
+    returns_shown = shown["transmission"]["returns"]
+    [raw] = [r for r in returns_shown if r["nature"] == "61" and not r["readable"]]
     assert (raw["readable"], raw["error"]) == (False, quarantined.error)
     assert (await gateway.http.get(raw["url"], headers=gateway.headers)).content == DOCTYPE
     # The operator's alert: the status page and the metrics.
