@@ -202,6 +202,14 @@ def dsnlink_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "api", *args]
 
 
+def startup_seconds(env: dict[str, str], workdir: Path) -> float:
+    """What starting one gateway process costs: the interpreter and the `dsnlink` imports."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import api.cli, dsnlink.transmission.worker"],
+                   env=env, cwd=workdir, check=True)
+    return time.perf_counter() - began
+
+
 def api_argv(port: int) -> list[str]:
     return dsnlink_argv("serve", "--host", "127.0.0.1", "--port", str(port), "--worker", "no")
 

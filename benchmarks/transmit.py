@@ -40,6 +40,7 @@ from benchmarks.harness import (  # noqa: E402
     mock_deposits,
     nics_for,
     siren_for,
+    startup_seconds,
     worker_settings,
 )
 from dsnlink import db  # noqa: E402
@@ -123,14 +124,6 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 WORKER = [sys.executable, "-m", "dsnlink", "worker", "--drain", "--queue", "poll",
           "--timeout", "600"]
-
-
-def startup_seconds(env: dict[str, str], workdir: Path) -> float:
-    """What starting one worker process costs: the interpreter and dsnlink's imports."""
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import dsnlink.transmission.worker, dsnlink.cli"],
-                   env=env, cwd=workdir, check=True)
-    return time.perf_counter() - began
 
 
 def run(settings: Settings, engine: sa.Engine, mock_url: str, workers: int, count: int,
