@@ -14,6 +14,7 @@ from typing import Any
 
 from dsnlink.norm.anomalies import checked_ids, twin_ids
 from dsnlink.norm.catalogue import Catalogue
+from dsnlink.norm.rules.registry import NOT_CHECKED
 
 
 class ControlState(StrEnum):
@@ -94,6 +95,9 @@ def classify(
         twin = twins.get(cid)
         detail = f"checked and reported as {twin} (same control, its text cut here)" if twin else ""
         return ControlCoverage(cid, family, category, ControlState.IMPLEMENTED, detail)
+    stated = NOT_CHECKED.get(cid)
+    if stated is not None:  # classified by hand in the rule's theme module, with its reason
+        return ControlCoverage(cid, family, category, ControlState(stated[0]), stated[1])
     if family == "CID":
         detail = "the ids of declarations the platform received earlier"
         return ControlCoverage(cid, family, category, ControlState.HISTORY, detail)

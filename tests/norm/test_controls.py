@@ -16,6 +16,7 @@ from dsnlink.norm.rules.derived import _NIR_OR_NTT as NIR_OR_NTT
 from dsnlink.norm.rules.derived import derived_checks
 from dsnlink.norm.rules.registry import Rule, rules_for
 from dsnlink.norm.tree import Env, Node
+from tests.norm.cases import all_cases
 
 Blocks = dict[str, dict[str, str] | list[dict[str, str]]]
 
@@ -1162,6 +1163,16 @@ CASES: dict[str, tuple[Blocks, Blocks] | tuple[Blocks, Blocks, str]] = {
         {"S89.G00.92": {"005": "31012026"}},
     ),
 }
+
+
+def _theme_cases() -> None:
+    for cid, case in all_cases().items():
+        if cid in CASES:
+            raise RuntimeError(f"{cid}: a case both here and in tests/norm/cases/")
+        CASES[cid] = case
+
+
+_theme_cases()
 
 
 def _address_cases() -> None:

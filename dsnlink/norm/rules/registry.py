@@ -3,7 +3,9 @@ derived ones, whose id the catalogue holds, compiled once per catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from dsnlink.norm.catalogue import Catalogue
 from dsnlink.norm.rules import (
@@ -16,20 +18,47 @@ from dsnlink.norm.rules import (
     signalements,
     versements,
 )
+from dsnlink.norm.rules import scans as _scans
 from dsnlink.norm.rules.derived import derived_checks
-from dsnlink.norm.rules.scans import SCAN_CHILD, SCAN_GATES, SCANS, Scan
+from dsnlink.norm.rules.scans import Scan
 from dsnlink.norm.rules.templates import GATES, NEEDS, NEEDS_ANY, Check
 
-CHECKS: dict[str, Check] = {
-    **declaration.CHECKS,
-    **versements.CHECKS,
-    **individual.CHECKS,
-    **contract.CHECKS,
-    **remuneration.CHECKS,
-    **signalements.CHECKS,
-    **contributions.CHECKS,
-    **s89.CHECKS,
-}
+K = TypeVar("K")
+V = TypeVar("V")
+
+# One module per theme; each holds `CHECKS` and may hold its own `SCANS` (id -> block, scan),
+# `SCAN_GATES`, `SCAN_CHILD`, `NOT_CHECKED` (id -> (state, why), for coverage) and `NOT_IN`
+# (id -> norm versions whose rule text for that id says something else: the check is not run there;
+# a version not named, a new year included, runs it).
+THEMES = (
+    declaration,
+    versements,
+    individual,
+    contract,
+    remuneration,
+    signalements,
+    contributions,
+    s89,
+)
+
+
+def _merged(name: str, *extra: Mapping[K, V]) -> dict[K, V]:
+    """The theme modules' tables called `name` (and `extra`) as one; a key twice is a bug."""
+    out: dict[K, V] = {}
+    for table in (*extra, *(getattr(m, name, {}) for m in THEMES)):
+        twice = set(out) & set(table)
+        if twice:
+            raise RuntimeError(f"{name}: defined twice: {sorted(map(str, twice))}")
+        out.update(table)
+    return out
+
+
+CHECKS: dict[str, Check] = _merged("CHECKS")
+SCANS: dict[str, tuple[bytes, Scan]] = _merged("SCANS", _scans.SCANS)
+SCAN_GATES: dict[Scan, tuple[str, frozenset[bytes]]] = _merged("SCAN_GATES", _scans.SCAN_GATES)
+SCAN_CHILD: dict[Scan, bytes] = _merged("SCAN_CHILD", _scans.SCAN_CHILD)
+NOT_CHECKED: dict[str, tuple[str, str]] = _merged("NOT_CHECKED")
+NOT_IN: dict[str, frozenset[str]] = _merged("NOT_IN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +95,7 @@ def _build_rules(catalogue: Catalogue) -> list[Rule]:
     rules: list[Rule] = []
     checks = {**derived_checks(catalogue), **CHECKS}
     for cid, check in sorted(checks.items()):
-        if cid in catalogue.messages:
+        if cid in catalogue.messages and catalogue.version not in NOT_IN.get(cid, ()):
             own = cid[:10]
             needs = frozenset(r[11:].encode() for r in NEEDS.get(check, ()) if r[:10] == own)
             anyof = NEEDS_ANY.get(check, ())
@@ -85,7 +114,7 @@ def _build_rules(catalogue: Catalogue) -> list[Rule]:
                 Rule(cid, own.encode(), check=check, needs=needs, needs_any=needs_any, gate=gate)
             )
     for cid, (at, scan) in sorted(SCANS.items()):
-        if cid in catalogue.messages:
+        if cid in catalogue.messages and catalogue.version not in NOT_IN.get(cid, ()):
             gate_of = SCAN_GATES.get(scan)
             gate = (
                 (gate_of[0][11:].encode(), gate_of[1])
