@@ -10,6 +10,7 @@ where it fails.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,10 @@ from sqlmodel import Session
 from dsnlink import db
 from dsnlink.clock import FrozenClock
 from dsnlink.config import Settings, get_settings
+
+# aiosmtpd's test servers log each connection (their own start-up probe included) at INFO:
+# noise in the test output, not a result.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(
