@@ -104,6 +104,8 @@ class DeclarantNotReady(InputError):
 
 class MsaDepositPoint(InputError):
     code = "msa-deposit-point"
+
+
 class IdempotencyKeyReused(InputError):
     code = "idempotency-key-reused"
 

@@ -75,9 +75,7 @@ def _find(
     ).first()
 
 
-def _answer(
-    row: IdempotencyKey, *, request: IdempotencyRequest, keyring: Keyring
-) -> StoredAnswer:
+def _answer(row: IdempotencyKey, *, request: IdempotencyRequest, keyring: Keyring) -> StoredAnswer:
     if row.fingerprint != request.fingerprint:
         raise IdempotencyKeyReused(
             f"the Idempotency-Key {request.key!r} was already used with another request in the "
@@ -139,3 +137,18 @@ def complete(
     row.response_sealed = keyring.seal_json(body)
     session.add(row)
     session.flush()
+
+
+def reseal_answers(session: Session, *, keyring: Keyring) -> int:
+    """Re-encrypt the kept answers with the newest master key; returns how many."""
+    count = 0
+    rows = session.exec(
+        select(IdempotencyKey).where(col(IdempotencyKey.response_sealed).is_not(None))
+    ).all()
+    for row in rows:
+        assert row.response_sealed is not None
+        row.response_sealed = keyring.rotate(row.response_sealed)
+        session.add(row)
+        count += 1
+    session.flush()
+    return count

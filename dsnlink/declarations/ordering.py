@@ -129,7 +129,6 @@ def order_transmission_once(
     return ordered
 
 
-
 def order(
     session: Session,
     *,

@@ -229,6 +229,8 @@ def count_in_flight(session: Session, *, company_ids: Sequence[uuid.UUID]) -> in
             )
         ).all()
     )
+
+
 def get_by_content_sha256(
     session: Session, *, tenant_id: uuid.UUID, content_sha256: str
 ) -> Declaration | None:

@@ -445,9 +445,10 @@ def _check_storage(
     (they are kept for their anomalies until `dsnlink retention purge` deletes them). Checked
     under the tenant's lock, so concurrent uploads cannot overshoot it together."""
     tenant = tenants_service.get_tenant_or_raise(session, tenant_id=tenant_id)
-    quota = tenants_limits.tenant_limit(
-        session, tenant=tenant, name=tenants_limits.STORAGE_LIMIT
-    ) or runtime.storage_quota_bytes
+    quota = (
+        tenants_limits.tenant_limit(session, tenant=tenant, name=tenants_limits.STORAGE_LIMIT)
+        or runtime.storage_quota_bytes
+    )
     if quota is None:
         return
     tenants_repository.lock_tenant(session, tenant_id)

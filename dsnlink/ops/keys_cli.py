@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     generate.set_defaults(func=run_generate)
     rotate = commands.add_parser(
         "rotate",
-        help="re-encrypt passwords, file keys and sealed personal data with the first key of "
-        "DSNLINK_ENCRYPTION_KEYS",
+        help="re-encrypt passwords, file keys, webhook secrets and sealed personal data with the "
+        "first key of DSNLINK_ENCRYPTION_KEYS",
     )
     rotate.set_defaults(func=run_rotate)
 
@@ -33,9 +33,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_rotate(args: argparse.Namespace) -> int:
     # Imported here: the command line must start even where the norm tables are not needed.
+    from dsnlink.declarations.idempotency import reseal_answers
     from dsnlink.declarations.tracking import reseal_personal_data, rewrap_file_keys
     from dsnlink.tenants.declarants import reencrypt_declarant_passwords
     from dsnlink.transmission.inbox import reseal_returns
+    from dsnlink.webhooks.service import reseal_secrets
 
     settings = get_settings()
     keyring = keyring_from_settings(settings)
@@ -47,11 +49,13 @@ def run_rotate(args: argparse.Namespace) -> int:
             files = rewrap_file_keys(session, blobs=blobs)
             sealed = reseal_personal_data(session, keyring=keyring)
             sealed += reseal_returns(session, keyring=keyring)
+            sealed += reseal_answers(session, keyring=keyring)
+            webhooks = reseal_secrets(session, keyring=keyring)
     finally:
         engine.dispose()
     print(
-        f"re-encrypted {passwords} declarant password(s), {files} file key(s) and {sealed} "
-        "sealed personal data value(s) with the newest key; the older keys can now be removed "
-        "from DSNLINK_ENCRYPTION_KEYS"
+        f"re-encrypted {passwords} declarant password(s), {files} file key(s), {webhooks} "
+        f"webhook secret(s) and {sealed} sealed personal data value(s) with the newest key; the "
+        "older keys can now be removed from DSNLINK_ENCRYPTION_KEYS"
     )
     return 0

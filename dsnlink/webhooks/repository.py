@@ -29,6 +29,11 @@ def get_endpoint(
     return found
 
 
+def all_endpoints(session: Session) -> Sequence[WebhookEndpoint]:
+    """Every endpoint of every tenant, removed ones included (key rotation)."""
+    return session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.id))).all()
+
+
 def list_endpoints(session: Session, *, tenant_id: uuid.UUID) -> Sequence[WebhookEndpoint]:
     return session.exec(
         select(WebhookEndpoint)

@@ -224,3 +224,13 @@ def list_deliveries(
             for d in repository.list_deliveries(session, endpoint_id=endpoint.id, limit=limit)
         ]
     )
+
+
+def reseal_secrets(session: Session, *, keyring: Keyring) -> int:
+    """Re-encrypt every endpoint's signing secret with the newest master key; returns how many."""
+    endpoints = repository.all_endpoints(session)
+    for endpoint in endpoints:
+        endpoint.secret_sealed = keyring.rotate(endpoint.secret_sealed)
+        session.add(endpoint)
+    session.flush()
+    return len(endpoints)

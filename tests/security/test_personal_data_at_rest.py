@@ -217,13 +217,15 @@ async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotat
     rejected = await api.post("/v1/declarations", headers=octet, content=bad)
     assert rejected.status_code == 201 and rejected.json()["status"] == "rejected"
     assert any(nir in (a["value"] or "") for a in rejected.json()["anomalies"])
-    deposited = await api.post(
-        "/v1/declarations",
-        headers=octet,
-        content=sample_bytes(employees=2, month="2026-10", seed=4, siren=SIREN, nic=NIC),
-    )
+    once = {**octet, "Idempotency-Key": "rotation-1"}
+    deposit_body = sample_bytes(employees=2, month="2026-10", seed=4, siren=SIREN, nic=NIC)
+    deposited = await api.post("/v1/declarations", headers=once, content=deposit_body)
     assert deposited.status_code == 201, deposited.text
     ids = {"rejected_id": rejected.json()["id"], "deposited_id": deposited.json()["id"]}
+    hook = await api.post(
+        "/v1/webhooks", headers=tenant.headers, json={"url": "https://hooks.example/dsn"}
+    )
+    assert hook.status_code == 201, hook.text
     await _store_dgfip_return(
         db_engine,
         settings,
@@ -247,3 +249,11 @@ async def test_nir_and_names_are_sealed_in_the_database_and_readable_after_rotat
     rotated = settings.model_copy(update={"encryption_keys": new_key})
     only_new = create_app(rotated, engine=db_engine, clock=clock)
     await _shown_to_the_tenant(only_new, tenant.headers, tenant.key, nir=nir, **ids)
+    async for client in _client(only_new):
+        # The kept answer of an idempotent request and the webhook's signing secret: both opened
+        # with the new key alone.
+        again = await client.post("/v1/declarations", headers=once, content=deposit_body)
+        assert again.status_code == 201 and again.json()["id"] == ids["deposited_id"]
+    with db_engine.connect() as connection:
+        (sealed,) = connection.execute(sa.text("SELECT secret_sealed FROM webhook_endpoint")).one()
+    assert Keyring.from_text(new_key).open_json(sealed) == hook.json()["secret"]
