@@ -176,9 +176,7 @@ CLIENT_CLOSED_REQUEST = 499
 
 def log_client_disconnect(scope: Scope) -> None:
     """A client that hangs up mid-request is normal traffic: one info line, no traceback."""
-    logger.info(
-        "client disconnected during %s %s", method_label(scope), route_template(scope)
-    )
+    logger.info("client disconnected during %s %s", method_label(scope), route_template(scope))
 
 
 async def _client_disconnected(request: Request, exc: Exception) -> Response:
@@ -219,11 +217,13 @@ def install_database_outage(app: FastAPI) -> None:
 
 async def bind_path_ids(request: Request) -> None:
     """App-wide dependency: ids of the path (declaration id…) go to the request's log context."""
-    bind_log_fields(**{
-        name: request.path_params[name]
-        for name in LOGGED_PATH_PARAMS
-        if name in request.path_params
-    })
+    bind_log_fields(
+        **{
+            name: request.path_params[name]
+            for name in LOGGED_PATH_PARAMS
+            if name in request.path_params
+        }
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -231,6 +231,7 @@ def install(app: FastAPI) -> None:
     from api.security import (
         BodyReadTimeout,
         BodySizeLimit,
+        PublicPlaceholderGuard,
         RateLimit,
         SecurityHeaders,
         StorableQuery,
@@ -262,7 +263,9 @@ def install(app: FastAPI) -> None:
         idle_seconds=settings.body_read_timeout_seconds,
         min_rate=settings.body_min_bytes_per_second,
     )
+    exposed = settings.secret_problems(serving_on="0.0.0.0")
+    if exposed:  # the development placeholders: answer on the loopback only
+        app.add_middleware(PublicPlaceholderGuard, problems=exposed)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Outermost: even the 500 written by RequestContextMiddleware gets the headers.
     app.add_middleware(SecurityHeaders)
-

@@ -372,6 +372,13 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "de ce qui est déjà en file n'est perdu).",
         "Le service est en maintenance : réessayez plus tard.",
     ),
+    "public-placeholder-secrets": (
+        "Passerelle non sécurisée",
+        "Cette passerelle tourne avec les secrets publics de développement "
+        "(DSNLINK_ENVIRONMENT non défini) : elle ne répond que sur l'adresse locale. "
+        "Définissez DSNLINK_SECRET_KEY et DSNLINK_OPERATOR_TOKEN, ou DSNLINK_ENVIRONMENT.",
+        "Cette passerelle ne répond que sur l'adresse locale.",
+    ),
     "rate-limited": (
         "Trop de requêtes",
         "Plus de {limit_per_minute} requêtes par minute pour cette clé d'API : réessayez "

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import time
 from urllib.parse import parse_qsl
@@ -110,6 +111,46 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PublicPlaceholderGuard:
+    """503 on any request reaching the gateway through a non-loopback address while it runs
+    with the public development placeholders (DSNLINK_ENVIRONMENT unset, no real secret key or
+    operator token).
+
+    `dsnlink serve` refuses to start that way; this covers the gateway started another way
+    (`uvicorn api.app:app --host 0.0.0.0`): the address a request arrived on is the ASGI
+    `server` of its connection. Installed only when the secrets are the placeholders.
+    """
+
+    def __init__(self, app: ASGIApp, *, problems: list[str]) -> None:
+        self.app = app
+        self.problems = problems
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") if scope["type"] in {"http", "websocket"} else None
+        host = str(server[0]) if server else ""
+        if scope["type"] == "http" and _reachable_address(host):
+            response = problem_response(
+                503,
+                "public-placeholder-secrets",
+                "the gateway runs with the public development secrets and was reached through "
+                f"{host}: " + "; ".join(self.problems),
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _reachable_address(host: str) -> bool:
+    """An IP address other than the loopback (a server's socket address is always an IP; a unix
+    socket or an in-process test client names no address)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return not (mapped or address).is_loopback
 
 
 class StorableQuery:
@@ -279,9 +320,7 @@ class RateLimit:
         await response(scope, receive, send)
 
 
-def _hit(
-    runtime: Runtime, raw_key: str | None, client: str, limit: int
-) -> ratelimit.RateDecision:
+def _hit(runtime: Runtime, raw_key: str | None, client: str, limit: int) -> ratelimit.RateDecision:
     with db.unit_of_work(runtime.sessions) as session:
         subject = tenants_service.rate_limit_subject(
             session, raw_key=raw_key, client=client, secret=runtime.settings.secret_key

@@ -92,7 +92,6 @@ def test_to_env_gives_a_child_process_the_same_settings(
     assert rebuilt.model_dump() == configured.model_dump()
 
 
-
 # --- an unset environment serving beyond the loopback (issue 16, item 4) -----------------------
 
 
@@ -141,3 +140,43 @@ def test_serve_refuses_a_public_address_with_placeholder_secrets(
     err = capsys.readouterr().err
     assert "DSNLINK_SECRET_KEY" in err and "DSNLINK_OPERATOR_TOKEN" in err
     assert not (tmp_path / "data").exists(), "nothing is created before the refusal"
+
+
+async def test_an_app_started_another_way_answers_only_on_the_loopback(
+    unset_environment: None, tmp_path: Path
+) -> None:
+    """`uvicorn api.app:app --host 0.0.0.0` skips `dsnlink serve`'s refusal: the app itself
+    answers 503 to a request that reached it through a public address."""
+    import httpx
+
+    from api.app import create_app
+    from dsnlink import db
+
+    default = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+    )
+    db.upgrade(default.database_url)
+    app = create_app(default)
+
+    async def get(base: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # the URL's host is the connection's server
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            return await client.get("/health/live")
+
+    refused = await get("http://192.0.2.10:8000")
+    assert refused.status_code == 503
+    body = refused.json()
+    assert body["title"] == "Passerelle non sécurisée"
+    assert "DSNLINK_SECRET_KEY" in body["detail"] and "adresse locale" in body["detail"]
+    assert (await get("http://127.0.0.1:8000")).status_code == 200
+    assert (await get("http://[::1]:8000")).status_code == 200
+
+    secured = create_app(
+        default.model_copy(
+            update={"secret_key": os.urandom(24).hex(), "operator_token": os.urandom(24).hex()}
+        )
+    )
+    app = secured
+    assert (await get("http://192.0.2.10:8000")).status_code == 200
