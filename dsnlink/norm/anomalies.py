@@ -154,22 +154,30 @@ def implemented_ids(catalogue: Catalogue) -> frozenset[str]:
 def twin_ids(catalogue: Catalogue, checked: frozenset[str]) -> dict[str, str]:
     """Controls the cahier lists again under another rubric of the same block, with the same
     number, whose text the extraction cut: id -> the checked control they repeat. The check
-    runs once and reports under the full control's id."""
+    runs once and reports under the full control's id. A cut text that could begin more than
+    one full control of the block (a shared opening) repeats none of them for sure: not a twin."""
+    full_texts: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for cid, msg in catalogue.messages.items():
+        if msg.message.strip():
+            rubric, number = cid.split("/", 1)
+            full_texts.setdefault((rubric[:10], number), []).append(
+                (cid, " ".join(msg.rule.split()))
+            )
     twins: dict[str, str] = {}
-    by_block: dict[tuple[str, str], list[str]] = {}
-    for cid in checked:
-        rubric, number = cid.split("/", 1)
-        by_block.setdefault((rubric[:10], number), []).append(cid)
     for cid, msg in catalogue.messages.items():
         if cid in checked or msg.message.strip():
             continue
         rubric, number = cid.split("/", 1)
         rule = " ".join(msg.rule.split())
-        for other in sorted(by_block.get((rubric[:10], number), ())):
-            full = " ".join(catalogue.messages[other].rule.split())
-            if len(full) > len(rule) and full.startswith(rule):
+        begun = {
+            (other, full)
+            for other, full in full_texts.get((rubric[:10], number), ())
+            if len(full) > len(rule) and full.startswith(rule)
+        }
+        if len({full for _, full in begun}) == 1:
+            other = min(o for o, _ in begun)
+            if other in checked:
                 twins[cid] = other
-                break
     return twins
 
 

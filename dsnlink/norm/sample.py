@@ -289,7 +289,9 @@ def _individual(out: _Writer, context: Context, e: Employee) -> None:
     out.add("S21.G00.50.013", money(e.net_taxable))
     if e.ending:
         out.add("S21.G00.50.020", "01")
-    for pay_type in ("001", "002", "010"):
+    # Each contract paid in the month carries pays 001, 002 (with its activity), 003 and 010
+    # (S21.G00.51.011/CCH-11; 001, 002 and 010 in a FCTU: CCH-15).
+    for pay_type in ("001", "002", "003", "010"):
         out.add("S21.G00.51.001", period_first)
         out.add("S21.G00.51.002", period_last)
         out.add("S21.G00.51.010", e.contract_number)
@@ -300,11 +302,16 @@ def _individual(out: _Writer, context: Context, e: Employee) -> None:
             out.add("S21.G00.53.002", money(e.hours_worked))
             out.add("S21.G00.53.003", "10")
     if second:
-        out.add("S21.G00.51.001", ddmmyyyy(context.first))
-        out.add("S21.G00.51.002", ddmmyyyy(context.last))
-        out.add("S21.G00.51.010", second_number)
-        out.add("S21.G00.51.011", "001")
-        out.add("S21.G00.51.013", money(e.gross // 5))
+        for pay_type in ("001", "002", "003", "010"):
+            out.add("S21.G00.51.001", ddmmyyyy(max(context.first, second_start)))
+            out.add("S21.G00.51.002", ddmmyyyy(context.last))
+            out.add("S21.G00.51.010", second_number)
+            out.add("S21.G00.51.011", pay_type)
+            out.add("S21.G00.51.013", money(e.gross // 5))
+            if pay_type == "002":
+                out.add("S21.G00.53.001", "01")
+                out.add("S21.G00.53.002", "30.33")  # its 30.33 hours a month
+                out.add("S21.G00.53.003", "10")
     out.add("S21.G00.58.001", period_first)
     out.add("S21.G00.58.002", period_last)
     out.add("S21.G00.58.003", "03")
@@ -333,6 +340,17 @@ def _individual(out: _Writer, context: Context, e: Employee) -> None:
             out.add("S21.G00.79.004", money(gross))
             out.add("S21.G00.81.001", "059")
             out.add("S21.G00.81.004", money(apply(gross, 1_500)))
+    if context.nature in ("01", "07", "08"):
+        # Seniority in the company, in days up to the month's end, for each contract
+        # (S21.G00.86.001/CCH-14 in a DSN mensuelle; CCH-12 with a prévoyance affiliation).
+        contracts = [(e.contract_number, e.start)]
+        if second:
+            contracts.append((second_number, second_start))
+        for number, start in contracts:
+            out.add("S21.G00.86.001", "07")
+            out.add("S21.G00.86.002", "01")
+            out.add("S21.G00.86.003", str(max(1, (context.last - start).days + 1)))
+            out.add("S21.G00.86.005", number)
 
 
 def generate_sample(

@@ -67,6 +67,9 @@ class Env:
     siren: str | None = None  # S21.G00.06.001, the company of the declaration
     month_end: date | None = None  # last day of the main declared month
     next_month_end: date | None = None  # last day of the month after it
+    # What a control over the whole declaration remembers of blocks already checked and dropped
+    # (values seen, by the declaration's line and the rubric): this validation's own.
+    seen: dict[tuple[int, bytes], set[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.set_month(self.month)

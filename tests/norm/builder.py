@@ -111,15 +111,43 @@ def employee_lines(e: Employee, month: str = "01012026") -> list[Line]:
         ("S21.G00.71.002", "RUAA"),
         ("S21.G00.50.001", last),
         ("S21.G00.50.002", "2500.00"),
-        ("S21.G00.51.001", f"01{mm}{yyyy}"),
-        ("S21.G00.51.002", last),
-        ("S21.G00.51.010", "C0001"),
-        ("S21.G00.51.011", "001"),
-        ("S21.G00.51.013", "3000.00"),
+    ]
+    # The remunerations a contract paid in a monthly DSN (or a FCTU) must carry: 001, 002 (with
+    # its activity), 003 and 010 (S21.G00.51.011/CCH-11, CCH-15).
+    for pay_type in ("001", "002", "003", "010"):
+        lines += [
+            ("S21.G00.51.001", f"01{mm}{yyyy}"),
+            ("S21.G00.51.002", last),
+            ("S21.G00.51.010", "C0001"),
+            ("S21.G00.51.011", pay_type),
+            ("S21.G00.51.013", "3000.00"),
+        ]
+        if pay_type == "002":
+            lines += [
+                ("S21.G00.53.001", "01"),
+                ("S21.G00.53.002", "151.67"),
+                ("S21.G00.53.003", "10"),
+            ]
+    lines += [
+        # The net social amount of a payment in the declared month (S21.G00.50.001/CCH-14).
+        ("S21.G00.58.001", f"01{mm}{yyyy}"),
+        ("S21.G00.58.002", last),
+        ("S21.G00.58.003", "03"),
+        ("S21.G00.58.004", "2400.00"),
+        # Capped and uncapped gross bases go together (S21.G00.78.001/SIG-19).
+        ("S21.G00.78.001", "02"),
+        ("S21.G00.78.002", f"01{mm}{yyyy}"),
+        ("S21.G00.78.003", last),
+        ("S21.G00.78.004", "3000.00"),
         ("S21.G00.78.001", "03"),
         ("S21.G00.78.002", f"01{mm}{yyyy}"),
         ("S21.G00.78.003", last),
         ("S21.G00.78.004", "3000.00"),
+        # Seniority in the company, for a CDI in a monthly DSN (S21.G00.86.001/CCH-14).
+        ("S21.G00.86.001", "07"),
+        ("S21.G00.86.002", "01"),
+        ("S21.G00.86.003", "2200"),
+        ("S21.G00.86.005", "C0001"),
     ]
     return lines
 

@@ -45,7 +45,7 @@ def test_missing_mandatory_block() -> None:
 
 def test_sibling_order_is_a_warning() -> None:
     lines = build_lines()
-    start, end = line_of(lines, "S21.G00.50.001"), line_of(lines, "S21.G00.78.004")
+    start, end = line_of(lines, "S21.G00.50.001"), line_of(lines, "S21.G00.86.001") - 1
     versement = lines[start - 1 : end]
     contract_at = line_of(lines, "S21.G00.40.001")
     lines = lines[: start - 1] + lines[end:]

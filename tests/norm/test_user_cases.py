@@ -123,7 +123,12 @@ def _fctu(extra: list[Line]) -> list[Line]:
 
 def test_fctu_end_of_contract_without_its_reason() -> None:
     good = _fctu(
-        [("S21.G00.62.001", "15012026"), ("S21.G00.62.002", "031"), ("S21.G00.63.001", "90")]
+        [
+            ("S21.G00.62.001", "31012026"),
+            ("S21.G00.62.002", "059"),  # a resignation (CDI), notified on 2 January
+            ("S21.G00.62.003", "02012026"),
+            ("S21.G00.63.001", "90"),
+        ]
     )
     assert check(render(good)).valid, check(render(good)).anomalies
     bad = drop(good, "S21.G00.62.002")

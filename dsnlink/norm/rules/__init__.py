@@ -13,8 +13,11 @@ whose message is the norm's standard one (date ≤ last day of the main declared
 date the file was built), and the address rules (postal code vs country, locality required),
 recognised by their text and the labels of the block's rubrics (`derived`).
 
-`templates` and `predicates` are the vocabulary, `scans` the controls over a block's subtree, one
-module per theme holds the table of listed controls (`declaration`, `versements`, `individual`,
-`contract`, `remuneration`, `signalements`, `contributions`, `s89`), and `registry` compiles the
-rules run for a catalogue.
+`templates` and `predicates` are the vocabulary, `lookups` what the payment controls share,
+`scans` the controls over a block's subtree, one module per theme holds the table of listed
+controls (`declaration`, `versements`, `individual`, `contract`, `changes`, `remuneration`,
+`regularisations`, `signalements`, `contributions`, `s89`) and may hold its own scans, the ids it
+cannot check offline with the reason (`NOT_CHECKED`, read by the coverage report) and the norm
+versions whose text of an id differs (`NOT_IN`); `registry` compiles the rules run for a
+catalogue.
 """

@@ -9,10 +9,12 @@ from typing import TypeVar
 
 from dsnlink.norm.catalogue import Catalogue
 from dsnlink.norm.rules import (
+    changes,
     contract,
     contributions,
     declaration,
     individual,
+    regularisations,
     remuneration,
     s89,
     signalements,
@@ -35,7 +37,9 @@ THEMES = (
     versements,
     individual,
     contract,
+    changes,
     remuneration,
+    regularisations,
     signalements,
     contributions,
     s89,
