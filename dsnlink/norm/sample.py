@@ -58,8 +58,9 @@ class _Writer:
         return chunk
 
 
-def _header(out: _Writer, context: Context, *, nature: str, declaration_type: str,
-            test: bool) -> None:
+def _header(
+    out: _Writer, context: Context, *, nature: str, declaration_type: str, test: bool
+) -> None:
     d = context.declarant
     c = d.company
     out.add("S10.G00.00.001", SOFTWARE_NAME)
@@ -376,10 +377,18 @@ def generate_sample(
     check_parameters(employees, nature, siren, nic)
     unknown = sorted(set(situations) - set(SITUATIONS))
     if unknown:
-        raise SampleParameterError(f"unknown situation(s) {', '.join(unknown)}",
-                                   parameter="situations")
-    context = Context(first=first, seed=seed, employees=employees, nature=nature,
-                       siren=siren, nic=nic, situations=frozenset(situations))
+        raise SampleParameterError(
+            f"unknown situation(s) {', '.join(unknown)}", parameter="situations"
+        )
+    context = Context(
+        first=first,
+        seed=seed,
+        employees=employees,
+        nature=nature,
+        siren=siren,
+        nic=nic,
+        situations=frozenset(situations),
+    )
     return _generate(context, employees=employees, nature=nature, test=test)
 
 
@@ -410,8 +419,18 @@ def sample_bytes(
     situations: frozenset[str] = frozenset(),
 ) -> bytes:
     """The whole sample in memory (for small samples and tests); same arguments."""
-    return b"".join(generate_sample(employees=employees, month=month, nature=nature, seed=seed,
-                                    siren=siren, nic=nic, test=test, situations=situations))
+    return b"".join(
+        generate_sample(
+            employees=employees,
+            month=month,
+            nature=nature,
+            seed=seed,
+            siren=siren,
+            nic=nic,
+            test=test,
+            situations=situations,
+        )
+    )
 
 
 def write_sample(
@@ -427,8 +446,16 @@ def write_sample(
     situations: frozenset[str] = frozenset(),
 ) -> int:
     """Write a sample to `path` (gzip-compressed when it ends in .gz); returns bytes written."""
-    chunks = generate_sample(employees=employees, month=month, nature=nature, seed=seed,
-                             siren=siren, nic=nic, test=test, situations=situations)
+    chunks = generate_sample(
+        employees=employees,
+        month=month,
+        nature=nature,
+        seed=seed,
+        siren=siren,
+        nic=nic,
+        test=test,
+        situations=situations,
+    )
     target = Path(path)
     written = 0
     opener = gzip.open if target.suffix == ".gz" else open

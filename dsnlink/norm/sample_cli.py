@@ -21,20 +21,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Generate a synthetic DSN mensuelle in the norm in force for the month "
         "(P24V01, P25V01, P26V01), deterministic for a seed.",
     )
-    parser.add_argument("--employees", type=int, required=True, metavar="N",
-                        help="number of individuals (0 gives a 'néant' declaration)")
+    parser.add_argument(
+        "--employees",
+        type=int,
+        required=True,
+        metavar="N",
+        help="number of individuals (0 gives a 'néant' declaration)",
+    )
     parser.add_argument("--month", required=True, metavar="YYYY-MM", help="main declared month")
-    parser.add_argument("--nature", default="01",
-                        help="01 DSN mensuelle (default) or 07 fin de contrat unique (FCTU)")
+    parser.add_argument(
+        "--nature",
+        default="01",
+        help="01 DSN mensuelle (default) or 07 fin de contrat unique (FCTU)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--with", dest="situations", metavar="LIST",
-                        help="situations for some individuals, comma-separated: "
-                        f"{', '.join(SITUATIONS)}, or all")
+    parser.add_argument(
+        "--with",
+        dest="situations",
+        metavar="LIST",
+        help=f"situations for some individuals, comma-separated: {', '.join(SITUATIONS)}, or all",
+    )
     parser.add_argument("--siren", help="SIREN of the company (9 digits, valid key)")
-    parser.add_argument("--siret", help="SIRET of the declaring establishment (14 digits; "
-                        "its first 9 are the SIREN)")
-    parser.add_argument("--out", metavar="FILE",
-                        help="output file (.gz is compressed); standard output when omitted")
+    parser.add_argument(
+        "--siret",
+        help="SIRET of the declaring establishment (14 digits; its first 9 are the SIREN)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="output file (.gz is compressed); standard output when omitted",
+    )
     parser.set_defaults(func=run)
 
 

@@ -123,17 +123,14 @@ def check_parameters(employees: int, nature: str, siren: str | None, nic: str | 
             "can be 'néant')",
             parameter="employees",
         )
-    if siren is not None and not (
-        len(siren) == 9 and luhn.is_valid(siren) and siren.strip("0")
-    ):
+    if siren is not None and not (len(siren) == 9 and luhn.is_valid(siren) and siren.strip("0")):
         raise SampleParameterError(
             f"siren must be 9 digits with a valid key, got {siren!r}", parameter="siren"
         )
     if nic is not None:
         if siren is None:
             raise SampleParameterError("nic needs siren", parameter="nic")
-        if not (len(nic) == 5 and nic.isdigit() and nic.strip("0")
-                and luhn.is_valid(siren + nic)):
+        if not (len(nic) == 5 and nic.isdigit() and nic.strip("0") and luhn.is_valid(siren + nic)):
             raise SampleParameterError(
                 f"nic must be 5 digits forming a valid SIRET with {siren}, got {nic!r}",
                 parameter="nic",
@@ -214,9 +211,17 @@ class Employee:
 class Context:
     """What every employee of one sample shares: month, norm, declarant, rates."""
 
-    def __init__(self, *, first: date, seed: int, employees: int, nature: str,
-                 siren: str | None, nic: str | None,
-                 situations: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        first: date,
+        seed: int,
+        employees: int,
+        nature: str,
+        siren: str | None,
+        nic: str | None,
+        situations: frozenset[str] = frozenset(),
+    ) -> None:
         self.first = first
         self.nature = nature
         self.situations = situations
@@ -241,8 +246,10 @@ class Context:
         if nic is None:
             # Usually the head office itself declares; sometimes a secondary establishment.
             nic_head = luhn_complete(f"{siren}{rng.randint(1, 9):04d}")[-5:]
-            nic = nic_head if rng.random() < 0.7 else (
-                luhn_complete(f"{siren}{rng.randint(10, 99):04d}")[-5:]
+            nic = (
+                nic_head
+                if rng.random() < 0.7
+                else (luhn_complete(f"{siren}{rng.randint(10, 99):04d}")[-5:])
             )
         else:
             nic_head = nic
@@ -273,8 +280,9 @@ class Context:
         age = rng.randint(18, 66)
         birth_year = first.year - age
         birth_month = rng.randint(1, 12)
-        birth = date(birth_year, birth_month,
-                     rng.randint(1, calendar.monthrange(birth_year, birth_month)[1]))
+        birth = date(
+            birth_year, birth_month, rng.randint(1, calendar.monthrange(birth_year, birth_month)[1])
+        )
         department, place = rng.choice(BIRTH_PLACES)
         if department in ("2A", "2B") and birth_year < 1976:
             department = "20"
@@ -325,8 +333,12 @@ class Context:
         hours_worked = quotity * days_worked // days_in_month
         ceiling = self.pmss * days_worked // days_in_month
 
-        amounts = {"02": min(gross, ceiling), "03": gross,
-                   "04": gross * 9_825 // 10_000, "07": min(gross, 4 * ceiling)}
+        amounts = {
+            "02": min(gross, ceiling),
+            "03": gross,
+            "04": gross * 9_825 // 10_000,
+            "07": min(gross, 4 * ceiling),
+        }
         bases = []
         employee_share = 0
         csg_non_deductible = 0
@@ -344,17 +356,38 @@ class Context:
         pas_rate = rng.choice((0, 0, 150, 290, 450, 750, 980, 1_230, 1_550, 2_000))
         pas = (net_taxable * pas_rate + 5_000) // 10_000
         return Employee(
-            nir=nir, sex=sex, last_name=last_name, first_names=first_names, birth=birth,
-            birth_department=department, birth_place=place, street=street,
-            postcode=postcode, city=city, matricule=f"M{index + 1:06d}",
-            contract_number=f"CT{index + 1:06d}", start=start, planned_end=planned_end,
-            ending=ending, period_end=period_end,
+            nir=nir,
+            sex=sex,
+            last_name=last_name,
+            first_names=first_names,
+            birth=birth,
+            birth_department=department,
+            birth_place=place,
+            street=street,
+            postcode=postcode,
+            city=city,
+            matricule=f"M{index + 1:06d}",
+            contract_number=f"CT{index + 1:06d}",
+            start=start,
+            planned_end=planned_end,
+            ending=ending,
+            period_end=period_end,
             payment_date=ending.end if ending else self.payment_date,
-            category=category, pcs=rng.choice(category.pcs), title=rng.choice(category.titles),
-            quotity=quotity, period_start=period_start, hours_worked=hours_worked, gross=gross,
-            bases=tuple(bases), employee_share=employee_share, net_social=net_social,
-            net_taxable=net_taxable, pas_rate=pas_rate, pas_id=str(rng.randrange(10**9, 10**12)),
-            pas=pas, net_paid=net_social - pas,
+            category=category,
+            pcs=rng.choice(category.pcs),
+            title=rng.choice(category.titles),
+            quotity=quotity,
+            period_start=period_start,
+            hours_worked=hours_worked,
+            gross=gross,
+            bases=tuple(bases),
+            employee_share=employee_share,
+            net_social=net_social,
+            net_taxable=net_taxable,
+            pas_rate=pas_rate,
+            pas_id=str(rng.randrange(10**9, 10**12)),
+            pas=pas,
+            net_paid=net_social - pas,
         )
 
 

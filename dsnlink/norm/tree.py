@@ -68,8 +68,11 @@ class Env:
     month_end: date | None = None  # last day of the main declared month
     next_month_end: date | None = None  # last day of the month after it
     # What a control over the whole declaration remembers of blocks already checked and dropped
-    # (values seen, by the declaration's line and the rubric): this validation's own.
-    seen: dict[tuple[int, bytes], set[bytes]] = field(default_factory=dict)
+    # (individuals are): rubric key -> value -> line where first seen, for the one declaration at
+    # line `seen_in`; an earlier declaration's values are forgotten when the next one records, so
+    # memory stays bounded by one declaration's distinct values (`remember`, `recalled`).
+    seen_at: dict[bytes, dict[bytes, int]] = field(default_factory=dict)
+    seen_in: int = -1
 
     def __post_init__(self) -> None:
         self.set_month(self.month)
@@ -82,6 +85,21 @@ class Env:
         self.month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
         y, m = (month.year + 1, 1) if month.month == 12 else (month.year, month.month + 1)
         self.next_month_end = date(y, m, calendar.monthrange(y, m)[1])
+
+    def remember(self, declaration: int, key: bytes, value: bytes, line: int) -> None:
+        """Record `value` under `key` for the declaration at line `declaration` (first line
+        kept); a new declaration forgets what the previous one recorded."""
+        if self.seen_in != declaration:
+            self.seen_at.clear()
+            self.seen_in = declaration
+        self.seen_at.setdefault(key, {}).setdefault(value, line)
+
+    def recalled(self, declaration: int, key: bytes) -> dict[bytes, int]:
+        """Values recorded under `key` for the declaration at line `declaration` (value -> line
+        first seen); empty when nothing was."""
+        if self.seen_in != declaration:
+            return {}
+        return self.seen_at.get(key, {})
 
     def ancestor(self, block: bytes) -> Node | None:
         for node in reversed(self.stack):

@@ -14,6 +14,7 @@ from dsnlink.norm.rules import (
     contributions,
     declaration,
     individual,
+    memory,
     regularisations,
     remuneration,
     s89,
@@ -43,6 +44,7 @@ THEMES = (
     signalements,
     contributions,
     s89,
+    memory,
 )
 
 

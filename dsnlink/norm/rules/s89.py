@@ -115,11 +115,10 @@ def unique_in_declaration(fld: str) -> Check:
             return False
         # Non-salaried individuals are dropped once checked (memory stays bounded): the values
         # already seen in this declaration are kept in the validation's own Env.
-        seen = e.seen.setdefault((decl.line, key), set())
-        twice = v in seen or any(
+        twice = v in e.recalled(decl.line, b"S89.91." + key) or any(
             c is not n and c.values.get(key) == v for c in _children(decl, NON_SALARIED)
         )
-        seen.add(v)
+        e.remember(decl.line, b"S89.91." + key, v, n.line)
         return twice
 
     return with_needs(check, f"S89.G00.91.{fld}")
