@@ -76,6 +76,7 @@ def create_db_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "savepoint", _sqlite_write_before_savepoint)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -85,6 +86,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_write_before_savepoint(connection: sa.Connection, _name: str) -> None:
+    """A savepoint that opens the transaction opens it as a writer (BEGIN IMMEDIATE).
+
+    The driver begins a transaction only before a write, so reads ahead of it see the latest
+    data; but a SAVEPOINT outside a transaction starts a deferred one, whose reads pin a snapshot
+    of the WAL: a write after another connection's commit then fails at once ("database is
+    locked", no busy wait). Taking the write lock first makes the other writers wait instead.
+    """
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def engine_from_settings(settings: Settings) -> Engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -129,3 +130,37 @@ def test_migrations_go_down_to_base_and_up_again(
     finally:
         if cleanup is not None:
             cleanup()
+
+
+def test_sqlite_savepoint_then_write_waits_for_other_writers(tmp_path: Path) -> None:
+    """A unit of work that opens with a savepoint, reads, then writes (bulk ordering does) must
+    not fail because another connection committed in between: on SQLite the savepoint takes the
+    write lock first, so the other writer waits (without it: "database is locked" at once)."""
+    import threading
+
+    engine = db.create_db_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    factory = db.session_factory(engine)
+    other_error: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql("UPDATE t SET v = 'other' WHERE id = 2")
+        except BaseException as exc:
+            other_error.append(exc)
+
+    with db.unit_of_work(factory) as session, session.begin_nested():
+        assert session.execute(sa.text("SELECT v FROM t WHERE id = 1")).scalar_one() == "a"
+        other = threading.Thread(target=other_writer)
+        other.start()
+        other.join(timeout=1.0)  # it waits for our write lock (without it: done by now)
+        session.execute(sa.text("UPDATE t SET v = 'mine' WHERE id = 1"))
+    other.join(timeout=30)
+    assert not other_error, other_error
+    with engine.connect() as connection:
+        rows = dict(connection.exec_driver_sql("SELECT id, v FROM t").all())
+    assert rows == {1: "mine", 2: "other"}
+    engine.dispose()
