@@ -114,6 +114,8 @@ class _Validator(BlockTree):
         date_cache = self.date_cache
         known_line = self.line_cache.get
         remember = self.line_cache.__setitem__
+        # Room left in the line cache, counted here rather than measured on every line.
+        room = LINE_CACHE_SIZE - len(self.line_cache)
         add = self.add
         place = self._place
         stack = self.stack
@@ -127,7 +129,8 @@ class _Validator(BlockTree):
                     cur_field = fld
                 else:
                     self.cur_field = cur_field
-                    cur_block, cur_field = place(block, fld, lineno)
+                    place(block, lineno)
+                    cur_block, cur_field = block, fld
                     vals = stack[-1].values
                 vals[fld] = value
                 continue
@@ -177,7 +180,8 @@ class _Validator(BlockTree):
                 cur_field = fld
             else:
                 self.cur_field = cur_field
-                cur_block, cur_field = place(block, fld, lineno)
+                place(block, lineno)
+                cur_block, cur_field = block, fld
                 vals = stack[-1].values
             value = vals[fld] = raw[16:-1]
             if bad_encoding:
@@ -226,8 +230,9 @@ class _Validator(BlockTree):
             if hook is not None:
                 self.lineno = lineno
                 hook(rid, value.decode("latin-1"), lineno)
-            elif len(self.line_cache) < LINE_CACHE_SIZE:
+            elif room > 0:
                 remember(line, (block, fld, value))
+                room -= 1
         self.cur_block = cur_block
         self.cur_field = cur_field
         self.lineno = first - 1 + len(lines)

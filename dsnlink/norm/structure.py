@@ -149,6 +149,12 @@ class BlockTree(RubricHooks):
         # Closed blocks are kept under their parent for the rules, except those that would
         # make memory grow with the file: individuals and declarations.
         self.dropped = frozenset({b"S20.G00.05", b"S21.G00.30", b"S89.G00.91", ROOT})
+        # What a block's close does, looked up once per close (the hot path of `_close`):
+        # required rubrics, rules, mandatory children.
+        self.on_close: dict[bytes, tuple[Any, _RuleIndex | None, tuple[Any, ...]]] = {
+            block: (self.required.get(block), self.rules.get(block), self.mandatory.get(block, ()))
+            for block in self.closers
+        }
 
     def _with_keys(self, rid: str, hook: Hook | None) -> Hook:
         checks = self.key_checks[rid]
@@ -162,8 +168,8 @@ class BlockTree(RubricHooks):
 
         return run
 
-    def _place(self, block: bytes, fld: bytes, lineno: int) -> tuple[bytes, bytes]:
-        """Open the occurrence of `block` that this line starts; returns the new (block, field)."""
+    def _place(self, block: bytes, lineno: int) -> None:
+        """Open the occurrence of `block` that this line starts."""
         stack = self.stack
         if self.watch_envelope:
             self._envelope(block, lineno)
@@ -187,7 +193,7 @@ class BlockTree(RubricHooks):
                     parent=parent_block.decode() or "(racine)",
                 )
                 stack.append(Node(block, lineno, orphan=True))
-                return block, fld
+                return
         parent = stack[-1]
         counts = parent.counts
         if counts is None:
@@ -211,7 +217,6 @@ class BlockTree(RubricHooks):
         stack.append(Node(block, lineno))
         if block in self.openers:
             self._opened(block, count, lineno)
-        return block, fld
 
     def _envelope(self, block: bytes, lineno: int) -> None:
         """Checks that only matter on the first block and after S90."""
@@ -250,15 +255,18 @@ class BlockTree(RubricHooks):
 
     def _close(self, frame: Node) -> None:
         block = frame.block
-        if block not in self.dropped and self.stack:
-            parent = self.stack[-1]
+        stack = self.stack
+        if stack and block not in self.dropped:
+            parent = stack[-1]
             if parent.children is None:
                 parent.children = [frame]
             else:
                 parent.children.append(frame)
-        if block not in self.closers:
+            parent.kids = None  # its children by block, cached by `Node.kids_of`, changed
+        plan = self.on_close.get(block)
+        if plan is None:
             return
-        required = self.required.get(block)
+        required, rules, mandatory = plan
         if required is not None:
             values = frame.values
             nature = self.env.nature
@@ -272,11 +280,18 @@ class BlockTree(RubricHooks):
                         name=rid,
                         block=block.decode(),
                     )
-        rules = self.rules.get(block)
         if rules is not None:
             self._run_rules(frame, rules)
+        if mandatory:
+            self._check_mandatory(frame, mandatory)
+        if block == b"S21.G00.30":
+            self._close_individual()
+        elif block == b"S20.G00.05":
+            self._close_declaration()
+
+    def _check_mandatory(self, frame: Node, mandatory: tuple[tuple[bytes, int], ...]) -> None:
         counts = frame.counts or {}
-        for child, minimum in self.mandatory.get(frame.block, ()):
+        for child, minimum in mandatory:
             if counts.get(child, 0) < minimum:
                 if child == b"S90.G00.90":
                     self.add("DSNLINK-STR-05", self.lineno, None, None)
@@ -292,10 +307,6 @@ class BlockTree(RubricHooks):
                         min=minimum,
                         parent=frame.block.decode() or "l'envoi",
                     )
-        if frame.block == b"S21.G00.30":
-            self._close_individual()
-        elif frame.block == b"S20.G00.05":
-            self._close_declaration()
 
     def _run_rules(self, node: Node, index: _RuleIndex) -> None:
         values = node.values

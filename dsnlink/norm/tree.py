@@ -27,6 +27,7 @@ class Node:
     last_child: bytes = b""
     orphan: bool = False
     index: dict[bytes, list[Node]] | None = None  # descendants by block, once closed
+    kids: dict[bytes, list[Node]] | None = None  # children by block; reset when one is added
 
     def get(self, fld: str) -> str | None:
         raw = self.values.get(fld.encode())
@@ -40,19 +41,42 @@ class Node:
                 return self.line + offset
         return self.line
 
+    def kids_of(self, block: bytes) -> list[Node]:
+        """Children of a block (not to be modified): grouped once, as rules ask the same node
+        for its children of one block or another again and again."""
+        kids = self.kids
+        if kids is None:
+            kids = self.kids = {}
+            for child in self.children or ():
+                group = kids.get(child.block)
+                if group is None:
+                    kids[child.block] = [child]
+                else:
+                    group.append(child)
+        return kids.get(block) or []
+
     def descendants(self, block: bytes) -> Iterator[Node]:
         """Closed descendants of a block, depth-first; indexed on first use, as rules only look
         at a node once it is closed (its subtree complete)."""
         index = self.index
         if index is None:
             index = self.index = {}
-            pending = list(reversed(self.children or ()))
-            while pending:
-                node = pending.pop()
-                index.setdefault(node.block, []).append(node)
-                if node.children:
-                    pending.extend(reversed(node.children))
+            if self.children:
+                _index_subtree(self.children, index)
         return iter(index.get(block, ()))
+
+
+def _index_subtree(children: list[Node], index: dict[bytes, list[Node]]) -> None:
+    """Add `children` and their descendants to `index`, depth-first (recursion is cheaper than
+    an explicit stack here, and a subtree is a few levels deep)."""
+    for node in children:
+        group = index.get(node.block)
+        if group is None:
+            index[node.block] = [node]
+        else:
+            group.append(node)
+        if node.children:
+            _index_subtree(node.children, index)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ CONTRACT_END = b"S21.G00.62"
 
 
 def children(n: Node | None, block: bytes) -> list[Node]:
-    return [] if n is None else [c for c in n.children or () if c.block == block]
+    return [] if n is None else n.kids_of(block)
 
 
 def contracts(e: Env) -> list[Node]:
@@ -32,7 +32,10 @@ def contract_numbered(e: Env, number: bytes | None) -> Node | None:
     found = contracts(e)
     if number is None:
         return found[0] if len(found) == 1 else None
-    return next((c for c in found if c.values.get(b"009") == number), None)
+    for c in found:  # a loop, not next(genexpr): this runs for every remuneration
+        if c.values.get(b"009") == number:
+            return c
+    return None
 
 
 def end_reason(contract: Node | None) -> bytes | None:

@@ -215,6 +215,7 @@ def specific_deduction_per_contract(n: Node, e: Env) -> bool:
 # -- S21.G00.51 -----------------------------------------------------------------------------------
 
 UNEMPLOYMENT_GROSS = b"002"
+_TWO_DAYS = timedelta(days=2)  # built once: these checks run on every remuneration 002
 
 
 def _unemployment_gross_not_zero(n: Node) -> bool:
@@ -241,7 +242,7 @@ def period_starts_by_contract_start(n: Node, e: Env) -> bool:
         return False
     contract = _contract_numbered(e, n.values.get(b"010"))
     begun = None if contract is None else raw_date(contract.values.get(b"001"))
-    return begun is not None and start < begun - timedelta(days=2)
+    return begun is not None and start < begun - _TWO_DAYS
 
 
 def period_ends_by_contract_end(n: Node, e: Env) -> bool:
@@ -265,7 +266,7 @@ def period_ends_by_contract_end(n: Node, e: Env) -> bool:
     for end in _children(contract, CONTRACT_END):
         ended = raw_date(end.values.get(b"001"))
         if end.values.get(b"002") != b"099" and ended is not None:
-            return last > ended + timedelta(days=2)
+            return last > ended + _TWO_DAYS
     return False
 
 

@@ -87,7 +87,7 @@ def gross_pay_has_base_03(n: Node, e: Env) -> Iterator[Node]:
 
 
 def children_of(n: Node, block: bytes) -> list[Node]:
-    return [c for c in n.children or () if c.block == block]
+    return n.kids_of(block)
 
 
 def base_31_has_component(n: Node, e: Env) -> Iterator[Node]:

@@ -101,10 +101,13 @@ def eq(rubric: str, *values: str) -> Cond:
     """The rubric is present with one of `values`."""
     wanted = frozenset(v.encode() for v in values)
     key = split_key(rubric)
-    cond = with_needs(
-        lambda n, e: raw(n, e, key) in wanted,
-        rubric,
-    )
+    block, fld = key
+
+    def test(n: Node, e: Env) -> bool:
+        # The rubric is mostly the node's own: read it without the call to `raw`.
+        return (n.values.get(fld) if n.block == block else raw(n, e, key)) in wanted
+
+    cond = with_needs(test, rubric)
     GATES[cond] = (rubric, wanted)
     return cond
 
@@ -213,7 +216,8 @@ def date_cmp(a: str, op: str, b: str, when: Cond = always) -> Check:
     ka, kb = split_key(a), split_key(b)
 
     def check(n: Node, e: Env) -> bool:
-        da = raw_date(raw(n, e, ka))
+        # `a` is mostly the node's own rubric: read it without the call to `raw`.
+        da = raw_date(n.values.get(ka[1]) if n.block == ka[0] else raw(n, e, ka))
         if da is None:
             return False
         db = raw_date(raw(n, e, kb))
@@ -366,8 +370,12 @@ def rate_times_base(amount: str, base: str, rate: str, tolerance: str = "1") -> 
     tol = Decimal(tolerance)
 
     def check(n: Node, e: Env) -> bool:
-        a, b, r = (to_amount(value(n, e, x)) for x in (amount, base, rate))
-        if a is None or b is None or r is None:
+        # One at a time (no generator), and no product computed when an amount is missing.
+        a = to_amount(value(n, e, amount))
+        if a is None:
+            return False
+        b, r = to_amount(value(n, e, base)), to_amount(value(n, e, rate))
+        if b is None or r is None:
             return False
         return abs(a - b * r / 100) > tol
 
