@@ -226,7 +226,9 @@ class Context:
         self.nature = nature
         self.situations = situations
         # Base 31 (prévoyance) is forbidden in a FCTU (S21.G00.78.001/CCH-14).
-        self.prevoyance = "prevoyance" in situations and nature == "01"
+        # An adhesion covering staff must be named by an affiliation (S21.G00.15.001/CCH-13):
+        # none without an employee.
+        self.prevoyance = "prevoyance" in situations and nature == "01" and employees > 0
         self.last = month_end(first)
         self.seed = seed
         self.version = NORM_BY_YEAR[first.year]

@@ -1,7 +1,8 @@
 """Controls that relate an individual's blocks to blocks declared before or after it in the
 declaration: workplaces and user establishments (S21.G00.85) named by the contracts, adhesions
 (S21.G00.15) and payments (S21.G00.20, .22) against what the individuals declare, the
-individual of an amorçage (08) against a non-salaried one (S89.G00.91).
+individual of an amorçage (08) against a non-salaried one (S89.G00.91), the individual a
+S89.G00.67/.87/.88/.89 block names (its NIR or temporary number, its birth year).
 
 The validator drops each individual once it is checked (memory stays bounded), so a control
 whose other side comes later in the file is written as two rules under its id: a check, run at
@@ -10,14 +11,18 @@ in the validation's `Env` (`remember`: value -> line first seen, bounded by one 
 distinct values) and never fires; and a scan, run at the close of the block that completes the
 picture (the establishment, the declaration), that compares with what was recorded and yields
 the offending block (a small node standing for a dropped one, at the line recorded). The ids
-whose own block closes before the individuals (S21.G00.15, .20, .22) rely on the individuals'
-recorder (`record_individual`, the check of S21.G00.30.001/CCH-15), and do not conclude when it
-did not run. Where nothing was recorded (the unit-test harness, which keeps every block and runs
-an id's scan), the scans read the declaration's kept blocks instead.
+whose own block closes before the individuals (S21.G00.15, .20, .22), or whose id names no
+individual rubric (S89.G00.67/.87/.88/.89, checked at their own block's close, after the
+individuals), rely on the individuals' recorder (`record_individual`, the check of
+S21.G00.30.001/CCH-15), and do not conclude when it did not run. Where nothing was recorded
+(the unit-test harness, which keeps every block and runs an id's scan), the scans and checks
+read the declaration's kept blocks instead.
 """
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 
 from dsnlink.norm.rules.scans import Scan
@@ -216,9 +221,10 @@ SEEDING = frozenset({"08"})
 def record_individual(n: Node, e: Env) -> bool:
     """At each individual's close: what the establishment's controls compare with (the adhesion
     ids its affiliations name, S21.G00.70.013; whether a contract is under the old-age regime
-    147, S21.G00.40.020) and, in an amorçage (08), its NIR (S21.G00.30.001) with its line.
-    Never reports. It also marks the declaration as recorded: a scan that finds individuals
-    counted but nothing recorded (the recorder not run) does not conclude."""
+    147, S21.G00.40.020), in an amorçage (08) its NIR (S21.G00.30.001) with its line, and what
+    the S89 identity controls compare with (`_record_identity`). Never reports. It also marks
+    the declaration as recorded: a scan that finds individuals counted but nothing recorded (the
+    recorder not run) does not conclude."""
     declaration = e.ancestor(DECLARATION)
     if declaration is None:
         return False
@@ -235,7 +241,151 @@ def record_individual(n: Node, e: Env) -> bool:
     nir = n.values.get(b"001")
     if nir is not None and e.nature in SEEDING:
         e.remember(line, b"S21.G00.30.001", nir, n.line_of("001"))
+    _record_identity(n, e, line, nir)
     return False
+
+
+# -- S89.G00.67/.87/.88/.89: the individual a block concerns --------------------------------------
+
+# These blocks come after the individuals, which are dropped once checked, so the individuals'
+# recorder (`record_individual`) keeps, per declaration, the Python `hash()` of their NIR
+# (S21.G00.30.001) and temporary number (S21.G00.30.020), not the values: 8 bytes each in an
+# array (with 100,000 individuals, under 1 MB; a dict entry per value would take ten times that).
+# Two numbers with the same hash would make an undeclared one look declared: a collision can only
+# hide an anomaly, never invent one. The birth year (S21.G00.30.006) is kept only for a NIR born
+# in 2A, 2B, 20 or 96, the only departments the birth-department rule can reject (NIR -> year,
+# where other keys hold a line).
+NIR_HASHES = b"#S21.G00.30.001"
+NTT_HASHES = b"#S21.G00.30.020"
+BIRTH_YEARS = b"#S21.G00.30.006"
+DATED_DEPARTMENTS = frozenset({b"2A", b"2B", b"20", b"96"})
+
+
+class Hashes(dict[bytes, int]):
+    """The hashes of the numbers an `Env` remembers for one declaration under one key: a dict
+    (empty) so that `Env.seen_at` holds it and forgets it with the declaration, the hashes in a
+    compact array, sorted on the first look-up after a change (the blocks that look come after
+    every individual of the declaration: one sort)."""
+
+    __slots__ = ("hashes", "ordered")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hashes = array("q")
+        self.ordered = True
+
+    def add(self, value: bytes) -> None:
+        self.hashes.append(hash(value))
+        self.ordered = False
+
+    def holds(self, value: bytes) -> bool:
+        if not self.ordered:
+            self.hashes = array("q", sorted(self.hashes))
+            self.ordered = True
+        h, hashes = hash(value), self.hashes
+        at = bisect_left(hashes, h)
+        return at < len(hashes) and hashes[at] == h
+
+
+def _add_hash(e: Env, line: int, key: bytes, value: bytes) -> None:
+    """Remember `value` (its hash) under `key` for the declaration at `line`, which has just
+    recorded (`Env.remember`): the store is put in `Env.seen_at`, so it is forgotten with it."""
+    if e.seen_in != line:
+        return
+    store = e.seen_at.get(key)
+    if not isinstance(store, Hashes):
+        store = e.seen_at[key] = Hashes()
+    store.add(value)
+
+
+def _birth_year(born: bytes | None) -> int | None:
+    if born is None or len(born) != 8 or not born[4:].isdigit():
+        return None
+    return int(born[4:])
+
+
+def _record_identity(n: Node, e: Env, line: int, nir: bytes | None) -> None:
+    """Remember the individual's NIR and temporary number (hashed), and its birth year when its
+    NIR's department is one the birth-department rule can reject."""
+    if nir is not None:
+        _add_hash(e, line, NIR_HASHES, nir)
+        if len(nir) == 13 and nir[5:7] in DATED_DEPARTMENTS:
+            year = _birth_year(n.values.get(b"006"))
+            if year is not None:
+                e.remember(line, BIRTH_YEARS, nir, year)
+    ntt = n.values.get(b"020")
+    if ntt is not None:
+        _add_hash(e, line, NTT_HASHES, ntt)
+
+
+def _individuals_unknown(declaration: Node, e: Env) -> bool:
+    """The declaration's individuals were dropped (streamed) but the individuals' recorder did
+    not run for them: what they declared is unknown, so the identity checks do not conclude."""
+    if e.recalled(declaration.line, RECORDED):
+        return False
+    return any(
+        (establishment.counts or {}).get(INDIVIDUAL, 0) and not _children(establishment, INDIVIDUAL)
+        for establishment in _kept(declaration, (COMPANY, ESTABLISHMENT))
+    )
+
+
+def declared_by_an_individual(rubric: str, individual: str) -> Check:
+    """S89.G00.67.001/CCH-13, S89.G00.67.002/CCH-12, S89.G00.87.007/CCH-13, .008/CCH-13,
+    S89.G00.88.008/CCH-13, .009/CCH-13, S89.G00.89.007/CCH-13, .008/CCH-13: the NIR (temporary
+    number) `rubric` of the block, when present, is the one an individual of the declaration
+    declares in `individual` (S21.G00.30.001, .020). Checked at the block's close, after the
+    individuals (remembered, or kept where nothing was: the unit-test harness)."""
+    fld, own = rubric[11:].encode(), individual[11:].encode()
+    key = NIR_HASHES if own == b"001" else NTT_HASHES
+
+    def check(n: Node, e: Env) -> bool:
+        v = n.values.get(fld)
+        declaration = e.ancestor(DECLARATION)
+        if v is None or declaration is None or _individuals_unknown(declaration, e):
+            return False
+        store = e.recalled(declaration.line, key)
+        if isinstance(store, Hashes) and store.holds(v):
+            return False
+        return not any(i.values.get(own) == v for i in _kept(declaration, INDIVIDUALS))
+
+    return with_needs(check, rubric)
+
+
+def _department_rejected(nir: bytes, year: int) -> bool:
+    dept = nir[5:7]
+    return (
+        (dept in (b"2A", b"2B") and year < 1976)
+        or (dept == b"20" and year >= 1976)
+        or (dept == b"96" and year >= 1968)
+    )
+
+
+def department_vs_individual_birth_year(rubric: str) -> Check:
+    """S89.G00.67.001/CCH-11, S89.G00.87.007/CCH-11, S89.G00.88.008/CCH-11,
+    S89.G00.89.007/CCH-11: the birth department of a 13-character NIR `rubric` (positions 6-7)
+    is 2A/2B only from 1976, 20 only before 1976, 96 only before 1968. The block has no birth
+    date: the year is that of the birth date (S21.G00.30.006) of the declaration's individual
+    with this NIR; with none, the rule does not conclude (S89.G00.xx/CCH-13 reports it)."""
+    fld = rubric[11:].encode()
+
+    def check(n: Node, e: Env) -> bool:
+        nir = n.values.get(fld)
+        declaration = e.ancestor(DECLARATION)
+        if nir is None or len(nir) != 13 or nir[5:7] not in DATED_DEPARTMENTS:
+            return False
+        if declaration is None:
+            return False
+        year = e.recalled(declaration.line, BIRTH_YEARS).get(nir)
+        if year is None:
+            born = (
+                i.values.get(b"006")
+                for i in _kept(declaration, INDIVIDUALS)
+                if i.values.get(b"001") == nir
+            )
+            year = next((y for y in map(_birth_year, born) if y is not None), None)
+        return year is not None and _department_rejected(nir, year)
+
+    return with_needs(check, rubric)
 
 
 _cnieg_20 = cnieg_needs_regime_147(PAYMENT)
@@ -251,6 +401,21 @@ CHECKS: dict[str, Check] = {
     "S21.G00.30.001/CCH-15": record_individual,
     "S21.G00.30.020/CCH-15": _recorder("S21.G00.30.020", SEEDING),
     "S21.G00.85.002/CCH-12": user_establishment_has_apet,
+    # The identity of the individual a S89.G00.67/.87/.88/.89 block concerns; what they compare
+    # with is recorded by `record_individual`. Not listed: S89.G00.67.002/CCH-13,
+    # S89.G00.87.008/CCH-11, S89.G00.88.009/CCH-11, S89.G00.89.008/CCH-11, whose text is cut.
+    "S89.G00.67.001/CCH-11": department_vs_individual_birth_year("S89.G00.67.001"),
+    "S89.G00.67.001/CCH-13": declared_by_an_individual("S89.G00.67.001", "S21.G00.30.001"),
+    "S89.G00.67.002/CCH-12": declared_by_an_individual("S89.G00.67.002", "S21.G00.30.020"),
+    "S89.G00.87.007/CCH-11": department_vs_individual_birth_year("S89.G00.87.007"),
+    "S89.G00.87.007/CCH-13": declared_by_an_individual("S89.G00.87.007", "S21.G00.30.001"),
+    "S89.G00.87.008/CCH-13": declared_by_an_individual("S89.G00.87.008", "S21.G00.30.020"),
+    "S89.G00.88.008/CCH-11": department_vs_individual_birth_year("S89.G00.88.008"),
+    "S89.G00.88.008/CCH-13": declared_by_an_individual("S89.G00.88.008", "S21.G00.30.001"),
+    "S89.G00.88.009/CCH-13": declared_by_an_individual("S89.G00.88.009", "S21.G00.30.020"),
+    "S89.G00.89.007/CCH-11": department_vs_individual_birth_year("S89.G00.89.007"),
+    "S89.G00.89.007/CCH-13": declared_by_an_individual("S89.G00.89.007", "S21.G00.30.001"),
+    "S89.G00.89.008/CCH-13": declared_by_an_individual("S89.G00.89.008", "S21.G00.30.020"),
 }
 # The controls whose other side comes after the individuals, at the close of the block that
 # completes it.

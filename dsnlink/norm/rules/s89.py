@@ -1,10 +1,9 @@
 """Controls of the S89 blocks: non-salaried individuals (S89.G00.91 to .94), honoraires, retraite
 supplémentaire, actions gratuites and stock options.
 
-Not listed: the rules of S89.G00.67/.87/.88/.89 that compare their NIR or temporary number with
-"S21.G00.30.001/.020 de l'individu concerné", or take the birth year from the individual's birth
-date: the catalogue places those blocks under the declaration (S20.G00.05), where no individual
-is open when they close, so the individual they concern cannot be found."""
+The rules of S89.G00.67/.87/.88/.89 that compare their NIR or temporary number with the
+individuals' (S21.G00.30.001/.020) or take the birth year from the individual's birth date are in
+`memory` (those blocks come after the individuals, which are dropped once checked)."""
 
 from __future__ import annotations
 

@@ -89,3 +89,32 @@ CASES: dict[str, Any] = {
         "08",
     ),
 }
+
+# The S89 blocks that name an individual: (block, NIR rubric, temporary number rubric).
+_IDENTIFIED = (
+    ("S89_G00_67", "001", "002", "S89.G00.67.002/CCH-12"),
+    ("S89_G00_87", "007", "008", "S89.G00.87.008/CCH-13"),
+    ("S89_G00_88", "008", "009", "S89.G00.88.009/CCH-13"),
+    ("S89_G00_89", "007", "008", "S89.G00.89.008/CCH-13"),
+)
+CORSICAN = "170022A123456"  # born in February 1970 in 2A, which only exists from 1976
+BEFORE_1976 = "1700220123456"  # the same, born in 20 (Corsica before 1976)
+for _block, _nir, _ntt, _ntt_id in _IDENTIFIED:
+    _rubric = _block.replace("_", ".")
+    # A NIR no individual of the declaration declares; legal when it is the individual's.
+    CASES[f"{_rubric}.{_nir}/CCH-13"] = (
+        _declaration(**{_block: {_nir: "2920299123456"}}),
+        _declaration(**{_block: {_nir: NIR}}),
+    )
+    # A temporary number no individual declares; legal when it is the individual's.
+    CASES[_ntt_id] = (
+        _declaration(S21_G00_30={"020": NTT}, **{_block: {_ntt: "1732829320XZ"}}),
+        _declaration(S21_G00_30={"020": NTT}, **{_block: {_ntt: NTT}}),
+    )
+    # The individual with this NIR was born in 1970: 2A did not exist; 20 did.
+    CASES[f"{_rubric}.{_nir}/CCH-11"] = (
+        _declaration(S21_G00_30={"001": CORSICAN, "006": "15021970"}, **{_block: {_nir: CORSICAN}}),
+        _declaration(
+            S21_G00_30={"001": BEFORE_1976, "006": "15021970"}, **{_block: {_nir: BEFORE_1976}}
+        ),
+    )
