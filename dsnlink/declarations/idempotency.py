@@ -141,14 +141,9 @@ def complete(
 
 def reseal_answers(session: Session, *, keyring: Keyring) -> int:
     """Re-encrypt the kept answers with the newest master key; returns how many."""
-    count = 0
     rows = session.exec(
         select(IdempotencyKey).where(col(IdempotencyKey.response_sealed).is_not(None))
     ).all()
-    for row in rows:
-        assert row.response_sealed is not None
-        row.response_sealed = keyring.rotate(row.response_sealed)
-        session.add(row)
-        count += 1
+    count = keyring.reseal(rows, "response_sealed")
     session.flush()
     return count

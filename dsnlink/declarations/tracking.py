@@ -339,16 +339,9 @@ def rewrap_file_keys(session: Session, *, blobs: BlobStore) -> int:
 def reseal_personal_data(session: Session, *, keyring: Keyring) -> int:
     """Re-encrypt the sealed anomalies of declarations and of their timeline events with the
     newest master key; returns how many values were re-encrypted."""
-    count = 0
-    for declaration in repository.declarations_with_sealed_anomalies(session):
-        assert declaration.anomalies_sealed is not None
-        declaration.anomalies_sealed = keyring.rotate(declaration.anomalies_sealed)
-        session.add(declaration)
-        count += 1
-    for event in repository.events_with_sealed_detail(session):
-        assert event.detail_sealed is not None
-        event.detail_sealed = keyring.rotate(event.detail_sealed)
-        session.add(event)
-        count += 1
+    count = keyring.reseal(
+        repository.declarations_with_sealed_anomalies(session), "anomalies_sealed"
+    )
+    count += keyring.reseal(repository.events_with_sealed_detail(session), "detail_sealed")
     session.flush()
     return count

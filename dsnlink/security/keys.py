@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,19 @@ class Keyring:
             return self._multi.rotate(token)
         except InvalidToken as exc:
             raise CorruptSecretError("a stored secret cannot be decrypted with the keys") from exc
+
+    def reseal(self, rows: Iterable[Any], *columns: str) -> int:
+        """Re-encrypt the sealed `columns` of each row with the newest key, in place (an empty
+        column is left empty); returns how many values were re-encrypted. The rows' session
+        writes them at its next flush."""
+        count = 0
+        for row in rows:
+            for column in columns:
+                token = getattr(row, column)
+                if token is not None:
+                    setattr(row, column, self.rotate(token))
+                    count += 1
+        return count
 
     def encrypt_text(self, plaintext: str) -> str:
         return self.encrypt(plaintext.encode()).decode("ascii")

@@ -321,17 +321,7 @@ def _jsonable(document: ReturnDocument) -> dict[str, Any]:
 def reseal_returns(session: Session, *, keyring: Keyring) -> int:
     """Re-encrypt the sealed returns and refused attempts' anomalies with the newest master key;
     returns how many values were re-encrypted."""
-    count = 0
-    for row in repository.all_returns(session):
-        row.xml_sealed = keyring.rotate(row.xml_sealed)
-        row.parsed_sealed = keyring.rotate(row.parsed_sealed)
-        session.add(row)
-        count += 2
-    for attempt in repository.attempts_with_sealed_detail(session):
-        assert attempt.detail_sealed is not None
-        attempt.detail_sealed = keyring.rotate(attempt.detail_sealed)
-        session.add(attempt)
-        count += 1
+    count = keyring.reseal(repository.all_returns(session), "xml_sealed", "parsed_sealed")
+    count += keyring.reseal(repository.attempts_with_sealed_detail(session), "detail_sealed")
     session.flush()
     return count
-

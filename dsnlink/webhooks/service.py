@@ -228,9 +228,6 @@ def list_deliveries(
 
 def reseal_secrets(session: Session, *, keyring: Keyring) -> int:
     """Re-encrypt every endpoint's signing secret with the newest master key; returns how many."""
-    endpoints = repository.all_endpoints(session)
-    for endpoint in endpoints:
-        endpoint.secret_sealed = keyring.rotate(endpoint.secret_sealed)
-        session.add(endpoint)
+    count = keyring.reseal(repository.all_endpoints(session), "secret_sealed")
     session.flush()
-    return len(endpoints)
+    return count
