@@ -3,6 +3,7 @@ names, that contract's end, the establishment's place (metropolitan or Monaco)."
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from dsnlink.norm.rules.templates import INDIVIDUAL, to_amount
@@ -58,3 +59,10 @@ def metropolitan_establishment(e: Env) -> bool:
 
 def has_net_social(payment: Node) -> bool:
     return any(c.values.get(b"003") == b"03" for c in children(payment, NET_INCOME))
+
+
+def in_declared_month(d: date, e: Env) -> bool:
+    """`d` falls in the main declared month (S20.G00.05.005)."""
+    return (
+        d is not None and e.month is not None and (d.year, d.month) == (e.month.year, e.month.month)
+    )

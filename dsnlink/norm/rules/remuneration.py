@@ -32,6 +32,9 @@ from dsnlink.norm.rules.lookups import (
     has_net_social as _has_net_social,
 )
 from dsnlink.norm.rules.lookups import (
+    in_declared_month as _in_declared_month,
+)
+from dsnlink.norm.rules.lookups import (
     metropolitan_establishment as _metropolitan_establishment,
 )
 from dsnlink.norm.rules.scans import Scan
@@ -230,15 +233,7 @@ def period_starts_by_contract_start(n: Node, e: Env) -> bool:
     if not _unemployment_gross_not_zero(n):
         return False
     start = raw_date(n.values.get(b"001"))
-    if (
-        start is None
-        or e.month is None
-        or (start.year, start.month)
-        != (
-            e.month.year,
-            e.month.month,
-        )
-    ):
+    if start is None or not _in_declared_month(start, e):
         return False
     contract = _contract_numbered(e, n.values.get(b"010"))
     begun = None if contract is None else raw_date(contract.values.get(b"001"))
@@ -252,15 +247,7 @@ def period_ends_by_contract_end(n: Node, e: Env) -> bool:
     if not _unemployment_gross_not_zero(n):
         return False
     last = raw_date(n.values.get(b"002"))
-    if (
-        last is None
-        or e.month is None
-        or (last.year, last.month)
-        != (
-            e.month.year,
-            e.month.month,
-        )
-    ):
+    if last is None or not _in_declared_month(last, e):
         return False
     contract = _contract_numbered(e, n.values.get(b"010"))
     for end in _children(contract, CONTRACT_END):
